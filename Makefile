@@ -1,0 +1,48 @@
+# Orderly's house rules, runnable. `make help` lists the targets.
+
+GO        ?= go
+LINT      := $(GO) tool -modfile=tools/go.mod golangci-lint
+PKGS      := ./...
+BENCHTIME ?= 2s
+
+.PHONY: help
+help: ## list the targets
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+.PHONY: build
+build: ## build bin/orderly
+	$(GO) build -o bin/orderly ./cmd/orderly
+
+.PHONY: run
+run: ## start Orderly on SQLite with demo data
+	$(GO) run ./cmd/orderly serve --demo
+
+.PHONY: test
+test: ## run every test with the race detector (PostgreSQL too when ORDERLY_TEST_POSTGRES_URL is set)
+	@if [ -z "$$ORDERLY_TEST_POSTGRES_URL" ]; then \
+		echo "note: ORDERLY_TEST_POSTGRES_URL is unset, so PostgreSQL tests are skipped;"; \
+		echo "      set it (e.g. postgres://postgres@127.0.0.1:5432/test?sslmode=disable) to run them."; \
+	fi
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+.PHONY: lint
+lint: ## gofmt, go vet and golangci-lint
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet $(PKGS)
+	$(LINT) run $(PKGS)
+
+.PHONY: bench
+bench: ## run the Go benchmarks (both backends when ORDERLY_TEST_POSTGRES_URL is set)
+	$(GO) test -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) $(PKGS)
+
+.PHONY: fuzz
+fuzz: ## run each fuzz target for FUZZTIME (default 30s)
+	$(GO) test -run='^$$' -fuzz=FuzzDecodeOrderRequest -fuzztime=$${FUZZTIME:-30s} ./httpapi/
+	$(GO) test -run='^$$' -fuzz=FuzzParseAmount -fuzztime=$${FUZZTIME:-30s} .
+
+.PHONY: verify
+verify: lint test ## everything CI checks
+
+.PHONY: clean
+clean: ## remove build output
+	rm -rf bin

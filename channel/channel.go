@@ -1,0 +1,106 @@
+// Package channel owns sales channels — the storefronts, marketplaces, POS
+// and phone lines orders come from — and each channel's policy: the rules
+// (cancellation and return windows, partial cancellation) that differ from
+// one channel to the next and are modelled as data.
+//
+// It is pure domain logic and imports only the orderly package.
+package channel
+
+import (
+	"regexp"
+	"time"
+
+	"github.com/orderly-oms/orderly"
+)
+
+// Kind is the type of platform a channel is.
+type Kind string
+
+// The channel kinds.
+const (
+	KindAPI         Kind = "api"
+	KindShopify     Kind = "shopify"
+	KindWooCommerce Kind = "woocommerce"
+	KindAmazon      Kind = "amazon"
+	KindEbay        Kind = "ebay"
+	KindPOS         Kind = "pos"
+	KindPhone       Kind = "phone"
+	KindCSV         Kind = "csv"
+)
+
+// Kinds lists every channel kind.
+var Kinds = []Kind{KindAPI, KindShopify, KindWooCommerce, KindAmazon, KindEbay, KindPOS, KindPhone, KindCSV}
+
+// Valid reports whether k is a known kind.
+func (k Kind) Valid() bool {
+	for _, v := range Kinds {
+		if k == v {
+			return true
+		}
+	}
+	return false
+}
+
+// Channel is a source of orders.
+type Channel struct {
+	// Code is the channel's unique, URL-safe name, e.g. "eu-store".
+	Code string `json:"code"`
+	Kind Kind   `json:"kind"`
+	Name string `json:"name"`
+	// Secret verifies the channel's inbound webhooks. It is write-only:
+	// never serialised to JSON, never logged.
+	Secret string `json:"-"`
+	// HasSecret tells readers whether a secret is set without revealing it.
+	HasSecret bool      `json:"has_secret"`
+	Policy    Policy    `json:"policy"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Policy holds the channel's rules. The policy in force when an order is
+// placed is what governs that order.
+type Policy struct {
+	// CancellationWindowMinutes is how long after placement an order may
+	// still be cancelled; 0 means no limit.
+	CancellationWindowMinutes int `json:"cancellation_window_minutes"`
+	// ReturnWindowDays is how many days after delivery a return may be
+	// requested; 0 means returns are not accepted.
+	ReturnWindowDays int `json:"return_window_days"`
+	// PartialCancellation says whether single lines may be cancelled.
+	PartialCancellation bool `json:"partial_cancellation"`
+}
+
+// DefaultPolicy is the policy of a channel created without one: cancel any
+// time before shipping, 30-day returns, partial cancellation allowed.
+func DefaultPolicy() Policy {
+	return Policy{CancellationWindowMinutes: 0, ReturnWindowDays: 30, PartialCancellation: true}
+}
+
+var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
+
+// ValidCode reports whether s can be a channel or location code: 1–64
+// lower-case letters, digits, '-' or '_', starting with a letter or digit.
+func ValidCode(s string) bool { return codeRE.MatchString(s) }
+
+// Validate checks the channel.
+func (c *Channel) Validate() error {
+	var p orderly.Problems
+	if !ValidCode(c.Code) {
+		p.Add("code", "must be 1-64 characters of a-z, 0-9, '-' or '_'")
+	}
+	if !c.Kind.Valid() {
+		p.Add("kind", "must be one of api, shopify, woocommerce, amazon, ebay, pos, phone, csv")
+	}
+	if c.Name == "" {
+		p.Add("name", "is required")
+	}
+	orderly.CheckText(&p, "name", c.Name, 200)
+	orderly.CheckText(&p, "secret", c.Secret, 500)
+	if c.Policy.CancellationWindowMinutes < 0 {
+		p.Add("policy.cancellation_window_minutes", "must not be negative")
+	}
+	if c.Policy.ReturnWindowDays < 0 {
+		p.Add("policy.return_window_days", "must not be negative")
+	}
+	return p.Err()
+}

@@ -1,0 +1,332 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/debug"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/httpapi"
+	"github.com/orderly-oms/orderly/internal/demo"
+	"github.com/orderly-oms/orderly/postgres"
+	"github.com/orderly-oms/orderly/service"
+	"github.com/orderly-oms/orderly/sqlite"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// version is set at build time with -ldflags "-X main.version=…"; otherwise
+// the module version recorded by the go command is used.
+var version = ""
+
+const usage = `Orderly — order management system
+
+Usage:
+  orderly serve [--addr ADDR] [--db DB] [--demo]   run the API server
+  orderly migrate [status] [--db DB]               apply or list schema migrations
+  orderly keys create --name N --role R [--channel C] [--location L] [--db DB]
+                                                   create an API key and print it once
+  orderly version                                  print the version
+
+Configuration (flags win over environment):
+  --addr  ORDERLY_ADDR  listen address           (default 127.0.0.1:8080)
+  --db    ORDERLY_DB    sqlite:PATH or postgres://… (default sqlite:orderly.db)
+          ORDERLY_LOG_FORMAT  text or json        (default: text on a terminal, else json)
+          ORDERLY_LOG_LEVEL   debug, info, warn, error (default info)
+`
+
+// errUsage marks a command-line mistake: exit status 2.
+var errUsage = errors.New("usage")
+
+func exitCode(err error) int {
+	if errors.Is(err, errUsage) {
+		return 2
+	}
+	return 1
+}
+
+// run is the whole program, with its environment passed in so tests can
+// run it in-process.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: no command", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return cmdServe(ctx, rest, getenv, stdout, stderr)
+	case "migrate":
+		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
+	case "keys":
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("%w: keys needs a subcommand: create", errUsage)
+		}
+		return cmdKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "orderly", buildVersion())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+func buildVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "(devel)"
+}
+
+// newFlags returns a flag set that reports errors to stderr and a --db flag
+// defaulting to ORDERLY_DB.
+func newFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.FlagSet, *string) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	db := fs.String("db", envOr(getenv, "ORDERLY_DB", "sqlite:orderly.db"), "database: sqlite:PATH or postgres://…")
+	return fs, db
+}
+
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	return nil
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// openStore opens the database named by dsn: "sqlite:PATH" (or a bare
+// path) or a postgres:// / postgresql:// URL.
+func openStore(ctx context.Context, dsn string) (store.Store, error) {
+	switch {
+	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
+		return postgres.Open(ctx, dsn)
+	case strings.HasPrefix(dsn, "sqlite:"):
+		path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//")
+		if path == "" {
+			return nil, fmt.Errorf("%w: --db sqlite: needs a file path, e.g. sqlite:orderly.db", errUsage)
+		}
+		return sqlite.Open(ctx, path)
+	case strings.Contains(dsn, "://"):
+		return nil, fmt.Errorf("%w: --db %q: use sqlite:PATH or postgres://…", errUsage, redactDSN(dsn))
+	}
+	return sqlite.Open(ctx, dsn)
+}
+
+// redactDSN hides a password in a database URL before it is printed.
+func redactDSN(dsn string) string {
+	if at := strings.LastIndex(dsn, "@"); at > 0 {
+		if scheme := strings.Index(dsn, "://"); scheme >= 0 && scheme < at {
+			return dsn[:scheme+3] + "…" + dsn[at:]
+		}
+	}
+	return dsn
+}
+
+// newLogger returns the process logger: text for a person at a terminal,
+// JSON for a log collector.
+func newLogger(getenv func(string) string, stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	_ = level.UnmarshalText([]byte(getenv("ORDERLY_LOG_LEVEL")))
+	opts := &slog.HandlerOptions{Level: level}
+	format := getenv("ORDERLY_LOG_FORMAT")
+	if format == "" {
+		format = "json"
+		if f, ok := stderr.(*os.File); ok {
+			if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+				format = "text"
+			}
+		}
+	}
+	if format == "text" {
+		return slog.New(slog.NewTextHandler(stderr, opts))
+	}
+	return slog.New(slog.NewJSONHandler(stderr, opts))
+}
+
+func cmdServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("serve", getenv, stderr)
+	addr := fs.String("addr", envOr(getenv, "ORDERLY_ADDR", "127.0.0.1:8080"), "listen address")
+	withDemo := fs.Bool("demo", false, "seed an empty database with demo data")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log := newLogger(getenv, stderr)
+	started := time.Now()
+
+	return withStore(ctx, *db, true, func(st store.Store) error {
+		return serve(ctx, st, *addr, *withDemo, log, started, stdout)
+	})
+}
+
+// serve runs the API server on st until ctx ends, then shuts it down
+// gracefully.
+func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log *slog.Logger, started time.Time, stdout io.Writer) error {
+	svc := service.New(st, orderly.SystemClock{}, log)
+	if withDemo {
+		secret, err := demo.Seed(ctx, svc)
+		if err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+		if secret != "" {
+			// Shown once, to the operator who asked for demo data, on
+			// stdout rather than in the logs.
+			fmt.Fprintf(stdout, "Demo data loaded. Admin API key (shown once): %s\n", secret)
+		}
+	}
+
+	reg := prometheus.NewRegistry()
+	svc.OnOrderCreated = httpapi.OrderCreatedHook(reg)
+	handler := httpapi.NewHandler(svc, httpapi.Config{Logger: log, Registry: reg, Version: buildVersion()})
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	go purgeIdempotencyKeys(ctx, st, log)
+	fmt.Fprintf(stdout, "Orderly %s listening on http://%s (database: %s)\n", buildVersion(), ln.Addr(), st.Backend())
+	log.Info("serving", "addr", ln.Addr().String(), "backend", st.Backend(), "startup", time.Since(started).Round(time.Millisecond).String())
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Graceful shutdown: stop accepting, let in-flight requests finish.
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	status := len(args) > 0 && args[0] == "status"
+	if status {
+		args = args[1:]
+	}
+	fs, db := newFlags("migrate", getenv, stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, !status, func(st store.Store) error {
+		ms, err := st.MigrationStatus(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "MIGRATION\tAPPLIED")
+		for _, m := range ms {
+			applied := "pending"
+			if m.AppliedAt != nil {
+				applied = m.AppliedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\n", m.Name, applied)
+		}
+		return tw.Flush()
+	})
+}
+
+func cmdKeysCreate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("keys create", getenv, stderr)
+	name := fs.String("name", "", "key name (unique)")
+	role := fs.String("role", "", "role: admin, agent, warehouse, finance, viewer, channel")
+	ch := fs.String("channel", "", "channel code (channel keys)")
+	loc := fs.String("location", "", "location code (warehouse keys)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, true, func(st store.Store) error {
+		svc := service.New(st, orderly.SystemClock{}, nil)
+		_, secret, err := svc.CreateAPIKey(ctx, *name, auth.Role(*role), *ch, *loc)
+		if err != nil {
+			return err
+		}
+		// The key, and nothing else, on stdout: scripts capture it.
+		fmt.Fprintln(stdout, secret)
+		return nil
+	})
+}
+
+// withStore opens the database, applies migrations if asked, runs fn and
+// closes the database.
+func withStore(ctx context.Context, dsn string, migrate bool, fn func(store.Store) error) (err error) {
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return fmt.Errorf("open database: %w", err)
+	}
+	defer func() { err = errors.Join(err, st.Close()) }()
+	if migrate {
+		if err := st.Migrate(ctx); err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return fn(st)
+}
+
+// idempotencyTTL is how long an Idempotency-Key is remembered.
+const idempotencyTTL = 24 * time.Hour
+
+// purgeIdempotencyKeys forgets idempotency records older than the TTL, at
+// start and then hourly, until ctx ends. Every node may run it: the delete
+// is idempotent. (It moves to the job queue when that exists.)
+func purgeIdempotencyKeys(ctx context.Context, st store.Store, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := st.IdempotencyPurge(ctx, time.Now().Add(-idempotencyTTL))
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("purge idempotency keys", "err", err)
+		case n > 0:
+			log.Info("purged idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}

@@ -1,0 +1,242 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly/internal/dbtest"
+)
+
+// server is a running `orderly serve`, started by run in-process.
+type server struct {
+	base   string
+	key    string // the demo admin key, if this start seeded demo data
+	cancel context.CancelFunc
+	done   chan error
+}
+
+var listenRE = regexp.MustCompile(`listening on (http://\S+)`)
+var keyRE = regexp.MustCompile(`Admin API key \(shown once\): (\S+)`)
+
+// start runs `orderly serve` with args and waits until it listens.
+func start(t *testing.T, args ...string) *server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	s := &server{cancel: cancel, done: make(chan error, 1)}
+	getenv := func(k string) string {
+		if k == "ORDERLY_LOG_FORMAT" {
+			return "json"
+		}
+		return ""
+	}
+	go func() {
+		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), pw, io.Discard)
+		pw.CloseWithError(fmt.Errorf("run returned: %w", err))
+		s.done <- err
+	}()
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := keyRE.FindStringSubmatch(line); m != nil {
+			s.key = m[1]
+		}
+		if m := listenRE.FindStringSubmatch(line); m != nil {
+			s.base = m[1]
+			break
+		}
+	}
+	if s.base == "" {
+		cancel()
+		t.Fatalf("server did not start: %v", sc.Err())
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// stop shuts the server down gracefully and checks that run returned nil.
+func (s *server) stop(t *testing.T) {
+	if s.cancel == nil {
+		return
+	}
+	s.cancel()
+	s.cancel = nil
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("run: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Error("server did not shut down")
+	}
+}
+
+func (s *server) do(t *testing.T, method, path, key string, body any) (int, map[string]any) {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, s.base+path, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+// TestEndToEnd starts Orderly on a fresh database with demo data, drives the
+// API over HTTP, restarts it on the same database and checks that nothing
+// was lost and nothing was seeded twice.
+func TestEndToEnd(t *testing.T) {
+	backends := map[string]func(t *testing.T) string{
+		"sqlite":   func(t *testing.T) string { return "sqlite:" + filepath.Join(t.TempDir(), "orderly.db") },
+		"postgres": func(t *testing.T) string { return dbtest.PostgresURL(t) },
+	}
+	for name, dbURL := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			db := dbURL(t)
+			s := start(t, "--db", db, "--demo")
+			if s.key == "" {
+				t.Fatal("demo start printed no admin key")
+			}
+			if code, _ := s.do(t, "GET", "/healthz", "", nil); code != 200 {
+				t.Fatalf("healthz %d", code)
+			}
+			if code, _ := s.do(t, "GET", "/readyz", "", nil); code != 200 {
+				t.Fatalf("readyz %d", code)
+			}
+			if code, _ := s.do(t, "GET", "/api/v1/orders", "", nil); code != 401 {
+				t.Fatalf("orders without a key: %d, want 401", code)
+			}
+			code, list := s.do(t, "GET", "/api/v1/orders?limit=100", s.key, nil)
+			if code != 200 || len(list["items"].([]any)) != 48 {
+				t.Fatalf("demo orders: %d, %v", code, list["items"] != nil)
+			}
+			newOrder := map[string]any{
+				"channel": "web", "external_id": "E2E-1", "currency": "GBP",
+				"customer":         map[string]any{"name": "Grace Hopper", "email": "grace@example.com"},
+				"shipping_address": map[string]any{"line1": "1 Navy Way", "city": "Leeds", "country": "GB"},
+				"lines":            []any{map[string]any{"sku": "TEE-BLK-M", "quantity": 2, "unit_price": 2500, "tax": 1000}},
+			}
+			code, created := s.do(t, "POST", "/api/v1/orders", s.key, newOrder)
+			if code != 201 {
+				t.Fatalf("create: %d %v", code, created)
+			}
+			number := fmt.Sprint(int64(created["number"].(float64)))
+			if code, _ := s.do(t, "POST", "/api/v1/orders", s.key, newOrder); code != 200 {
+				t.Fatalf("repeat create: %d, want 200", code)
+			}
+			if code, body := s.do(t, "POST", "/api/v1/orders/"+number+"/hold", s.key, map[string]any{"reason": "check"}); code != 200 || body["status"] != "on_hold" {
+				t.Fatalf("hold: %d %v", code, body)
+			}
+			if code, _ := s.do(t, "POST", "/api/v1/orders/"+number+"/release", s.key, map[string]any{}); code != 200 {
+				t.Fatalf("release: %d", code)
+			}
+			if code, _ := s.do(t, "POST", "/api/v1/orders/"+number+"/release", s.key, map[string]any{}); code != 409 {
+				t.Fatalf("second release: %d, want 409", code)
+			}
+			if code, doc := s.do(t, "GET", "/api/v1/openapi.json", "", nil); code != 200 || doc["openapi"] != "3.1.0" {
+				t.Fatalf("openapi: %d %v", code, doc["openapi"])
+			}
+			resp, err := http.Get(s.base + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			metrics, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if !strings.Contains(string(metrics), `orderly_orders_created_total{channel="web"}`) {
+				t.Fatalf("metrics lack orders created by channel:\n%.2000s", metrics)
+			}
+			s.stop(t)
+
+			// Restart on the same database: the order is there, the demo
+			// data was not seeded again, the key still works.
+			s2 := start(t, "--db", db, "--demo")
+			if s2.key != "" {
+				t.Fatal("second start seeded demo data again")
+			}
+			code, got := s2.do(t, "GET", "/api/v1/orders/"+number, s.key, nil)
+			if code != 200 || got["external_id"] != "E2E-1" || got["status"] != "open" {
+				t.Fatalf("after restart: %d %v", code, got)
+			}
+			if tl, _ := got["timeline"].([]any); len(tl) != 3 {
+				t.Fatalf("timeline has %d events, want 3 (created, held, released)", len(tl))
+			}
+		})
+	}
+}
+
+func TestCommands(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "cmd.db")
+	env := func(k string) string {
+		if k == "ORDERLY_DB" {
+			return db
+		}
+		return ""
+	}
+	runCmd := func(args ...string) (string, string, error) {
+		var out, errOut bytes.Buffer
+		err := run(context.Background(), args, env, strings.NewReader(""), &out, &errOut)
+		return out.String(), errOut.String(), err
+	}
+	out, _, err := runCmd("migrate", "status")
+	if err != nil || !strings.Contains(out, "0001_init.sql") || !strings.Contains(out, "pending") {
+		t.Fatalf("migrate status on a new database: %v\n%s", err, out)
+	}
+	if out, _, err = runCmd("migrate"); err != nil || strings.Contains(out, "pending") {
+		t.Fatalf("migrate: %v\n%s", err, out)
+	}
+	out, _, err = runCmd("keys", "create", "--name", "ops", "--role", "admin")
+	if err != nil || !regexp.MustCompile(`^ork_[a-z2-7]{32}\n$`).MatchString(out) {
+		t.Fatalf("keys create printed %q, %v", out, err)
+	}
+	if _, _, err := runCmd("keys", "create", "--name", "w", "--role", "warehouse"); err == nil {
+		t.Fatal("warehouse key without a location was created")
+	}
+	if _, _, err := runCmd("keys", "create", "--name", "x", "--role", "king"); err == nil {
+		t.Fatal("key with an unknown role was created")
+	}
+	if out, _, err := runCmd("version"); err != nil || !strings.HasPrefix(out, "orderly ") {
+		t.Fatalf("version: %q %v", out, err)
+	}
+	if _, _, err := runCmd("frobnicate"); exitCode(err) != 2 {
+		t.Fatalf("unknown command: %v", err)
+	}
+	if _, _, err := runCmd("serve", "--db", "mysql://x"); exitCode(err) != 2 {
+		t.Fatalf("unsupported database URL: %v", err)
+	}
+	if _, err := os.Stat(strings.TrimPrefix(db, "sqlite:")); err != nil {
+		t.Fatalf("database file: %v", err)
+	}
+}

@@ -1,0 +1,202 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// The Idempotency-Key header makes a POST or PATCH safe to retry. The first
+// request with a key claims it in the store; its response is recorded once
+// written; later requests with the same key and the same body get that
+// response again (Idempotent-Replayed: true), without running the handler.
+// The record lives in the database, not in memory, so a retry that lands on
+// another node behaves the same.
+
+// maxIdempotencyKey bounds the header's length.
+const maxIdempotencyKey = 255
+
+// idempotencyConfig tunes how long a duplicate waits for the first request
+// and when an unfinished first request counts as dead.
+type idempotencyConfig struct {
+	// wait is how long a concurrent duplicate waits for the first
+	// request's response before giving up with 409.
+	wait time.Duration
+	// poll is the interval at which it looks.
+	poll time.Duration
+	// staleAfter is how long a claim may stay unfinished before a retry
+	// may take it over: the first request died (crash, killed node).
+	staleAfter time.Duration
+}
+
+var defaultIdempotency = idempotencyConfig{wait: 2 * time.Second, poll: 50 * time.Millisecond, staleAfter: time.Minute}
+
+// idempotent serves a mutating request that carries an Idempotency-Key.
+func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys []string, body []byte,
+	serve func(http.ResponseWriter, *http.Request)) {
+	key := keys[0]
+	switch {
+	case len(keys) > 1:
+		a.writeError(w, r, badRequest("Idempotency-Key", "must be sent once"))
+		return
+	case key == "":
+		a.writeError(w, r, badRequest("Idempotency-Key", "must not be empty"))
+		return
+	case len(key) > maxIdempotencyKey:
+		a.writeError(w, r, badRequest("Idempotency-Key", "must be at most "+strconv.Itoa(maxIdempotencyKey)+" characters"))
+		return
+	}
+	ctx := r.Context()
+	// The scope keeps keys of different callers and endpoints apart: a key
+	// reused by another client or on another path is a different request.
+	scope := principal(r).Name + " " + r.Method + " " + r.URL.Path
+	sum := sha256.Sum256(body)
+	hash := hex.EncodeToString(sum[:])
+	st := a.svc.Store()
+	clock := a.svc.Now()
+
+	deadline := time.Now().Add(a.idem.wait)
+	for {
+		now := clock.Now()
+		rec := &store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: now, LockedAt: now}
+		existing, err := st.IdempotencyBegin(ctx, rec)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if existing == nil {
+			break // ours: run the request
+		}
+		stale := existing.Status == 0 && existing.LockedAt.Before(now.Add(-a.idem.staleAfter))
+		if stale {
+			// The first request died before answering; nothing was
+			// recorded, so whatever body this one has, it may run.
+			took, err := st.IdempotencyReclaim(ctx, scope, key, hash, now.Add(-a.idem.staleAfter), now)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			if took {
+				break
+			}
+			continue // another retry reclaimed it first: look again
+		}
+		if existing.RequestHash != hash {
+			a.writeError(w, r, &orderly.Error{Kind: orderly.KindInvalid, Code: "idempotency_key_reused",
+				Message: "this Idempotency-Key was used with a different request body",
+				Fields:  []orderly.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different request body"}}})
+			return
+		}
+		if existing.Status != 0 {
+			a.replay(w, r, rt, existing)
+			return
+		}
+		// The first request is still running: wait a little for its
+		// answer rather than make every client handle a 409.
+		if time.Now().After(deadline) {
+			a.writeError(w, r, &orderly.Error{Kind: orderly.KindConflict, Code: "idempotency_in_progress",
+				Message: "a request with this Idempotency-Key is still in progress; retry later"})
+			return
+		}
+		select {
+		case <-ctx.Done():
+			a.writeError(w, r, ctx.Err())
+			return
+		case <-time.After(a.idem.poll):
+		}
+	}
+
+	// Record what the handler answers. The record is written after the
+	// response, with a context the client cannot cancel: a client that
+	// hangs up must not leave the key claimed.
+	cw := &captureWriter{ResponseWriter: w}
+	done := false
+	defer func() {
+		if done {
+			return
+		}
+		// The handler panicked: free the key so a retry can run, and let
+		// the panic reach the recovery middleware.
+		_ = st.IdempotencyDelete(context.WithoutCancel(ctx), scope, key)
+	}()
+	serve(cw, r)
+	done = true
+	bg := context.WithoutCancel(ctx)
+	status := cw.statusCode()
+	if status >= 500 {
+		// A server error says nothing about the request: forget the key so
+		// that a retry runs again.
+		if err := st.IdempotencyDelete(bg, scope, key); err != nil {
+			a.log.ErrorContext(ctx, "idempotency: delete record", "request_id", info(ctx).id, "error", err.Error())
+		}
+		return
+	}
+	if err := st.IdempotencyComplete(bg, scope, key, status, cw.body.Bytes()); err != nil {
+		// The client has its answer; a retry will find the claim stale
+		// after staleAfter and run again.
+		a.log.ErrorContext(ctx, "idempotency: record response", "request_id", info(ctx).id, "error", err.Error())
+	}
+}
+
+// replay sends a recorded response again.
+func (a *api) replay(w http.ResponseWriter, r *http.Request, rt route, rec *store.IdempotencyRecord) {
+	h := w.Header()
+	if rec.Status >= 400 {
+		h.Set("Content-Type", "application/problem+json")
+	} else {
+		h.Set("Content-Type", "application/json")
+	}
+	if rec.Status == http.StatusCreated && rt.locate != "" {
+		var created map[string]any
+		if json.Unmarshal(rec.Body, &created) == nil {
+			if k, ok := created[rt.locate].(string); ok {
+				h.Set("Location", resourcePath(r.URL.Path, k))
+			}
+		}
+	}
+	h.Set("Idempotent-Replayed", "true")
+	h.Set("Content-Length", strconv.Itoa(len(rec.Body)))
+	w.WriteHeader(rec.Status)
+	w.Write(rec.Body)
+}
+
+// captureWriter passes a response through and keeps a copy of its status
+// and body for the idempotency record.
+type captureWriter struct {
+	http.ResponseWriter
+	status int
+	body   bytes.Buffer
+}
+
+func (c *captureWriter) WriteHeader(status int) {
+	if c.status == 0 {
+		c.status = status
+	}
+	c.ResponseWriter.WriteHeader(status)
+}
+
+func (c *captureWriter) Write(b []byte) (int, error) {
+	if c.status == 0 {
+		c.status = http.StatusOK
+	}
+	c.body.Write(b)
+	return c.ResponseWriter.Write(b)
+}
+
+func (c *captureWriter) statusCode() int {
+	if c.status == 0 {
+		return http.StatusOK
+	}
+	return c.status
+}
+
+// Unwrap lets http.ResponseController reach the connection's writer.
+func (c *captureWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }

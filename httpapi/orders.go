@@ -1,0 +1,279 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// orderRequest is the body of POST /api/v1/orders.
+type orderRequest struct {
+	Channel         string                `json:"channel" openapi:"required" doc:"Code of the channel the order comes from. A channel key may only name its own channel."`
+	ExternalID      string                `json:"external_id" openapi:"required" doc:"The channel's own id for the order. Sending the same channel and external_id again returns the stored order (200) and stores nothing."`
+	PlacedAt        string                `json:"placed_at,omitempty" format:"date-time" doc:"When the customer placed the order, RFC 3339. Defaults to now."`
+	Currency        string                `json:"currency" openapi:"required" doc:"ISO 4217 code; every amount of the order is in its minor units."`
+	Customer        order.Customer        `json:"customer"`
+	ShippingAddress orderly.Address       `json:"shipping_address"`
+	BillingAddress  orderly.Address       `json:"billing_address"`
+	Lines           []lineRequest         `json:"lines" openapi:"required" doc:"At least one line."`
+	ShippingLines   []shippingLineRequest `json:"shipping_lines"`
+	Note            string                `json:"note"`
+	Tags            []string              `json:"tags"`
+}
+
+// lineRequest is one line of an orderRequest.
+type lineRequest struct {
+	SKU       string `json:"sku" openapi:"required" doc:"A SKU in the catalogue (GET /api/v1/skus)."`
+	Quantity  number `json:"quantity" openapi:"required" doc:"Units ordered, at least 1."`
+	UnitPrice number `json:"unit_price" doc:"Price of one unit before discount and tax, in minor units of the order's currency (1999 is 19.99 EUR)."`
+	Discount  number `json:"discount" doc:"Discount on the whole line, in minor units."`
+	Tax       number `json:"tax" doc:"Tax on the whole line, in minor units, on top of the price."`
+	Name      string `json:"name" doc:"The product's name as the channel showed it."`
+}
+
+// shippingLineRequest is one shipping charge of an orderRequest.
+type shippingLineRequest struct {
+	Code  string `json:"code"`
+	Name  string `json:"name"`
+	Price number `json:"price" doc:"In minor units."`
+}
+
+// decodeOrderRequest turns a POST /api/v1/orders body into an order input
+// that passes order.Validate, or returns a 400 *requestError (the body is
+// not the JSON we take) or a KindInvalid *orderly.Error listing every bad
+// field. A missing placed_at becomes now.
+func decodeOrderRequest(body []byte, now time.Time) (*order.Order, error) {
+	var req orderRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, err
+	}
+	var p orderly.Problems
+	o := &order.Order{
+		Channel: req.Channel, ExternalID: req.ExternalID, Currency: req.Currency, Customer: req.Customer,
+		ShippingAddress: req.ShippingAddress, BillingAddress: req.BillingAddress, Note: req.Note, Tags: req.Tags,
+	}
+	if req.PlacedAt == "" {
+		o.PlacedAt = now
+	} else if t, err := time.Parse(time.RFC3339Nano, req.PlacedAt); err != nil {
+		p.Add("placed_at", "must be an RFC 3339 date-time such as 2025-01-31T09:00:00Z")
+		o.PlacedAt = now
+	} else {
+		o.PlacedAt = t.UTC().Truncate(time.Microsecond)
+	}
+	// Refuse absurd sizes before converting anything: a 1 MiB body can
+	// hold tens of thousands of lines, and a problem for each would help
+	// nobody.
+	if len(req.Lines) > order.MaxLines {
+		return nil, orderly.Invalid("lines", "has more than %d lines", order.MaxLines)
+	}
+	if len(req.ShippingLines) > order.MaxShippingLines {
+		return nil, orderly.Invalid("shipping_lines", "has more than %d lines", order.MaxShippingLines)
+	}
+	o.Lines = make([]order.Line, len(req.Lines))
+	for i, l := range req.Lines {
+		f := "lines[" + strconv.Itoa(i) + "]."
+		o.Lines[i] = order.Line{
+			SKU: l.SKU, Name: l.Name,
+			Quantity:  l.Quantity.int64(&p, f+"quantity", "units"),
+			UnitPrice: l.UnitPrice.int64(&p, f+"unit_price", "minor units"),
+			Discount:  l.Discount.int64(&p, f+"discount", "minor units"),
+			Tax:       l.Tax.int64(&p, f+"tax", "minor units"),
+		}
+	}
+	o.ShippingLines = make([]order.ShippingLine, len(req.ShippingLines))
+	for i, s := range req.ShippingLines {
+		o.ShippingLines[i] = order.ShippingLine{Code: s.Code, Name: s.Name,
+			Price: s.Price.int64(&p, "shipping_lines["+strconv.Itoa(i)+"].price", "minor units")}
+	}
+	// Report every problem at once. A number that did not convert is 0
+	// here, so Validate may complain about the same field again ("must be
+	// at least 1"); the conversion's message is the one that helps.
+	if err := o.Validate(); err != nil {
+		var oe *orderly.Error
+		if !errors.As(err, &oe) {
+			return nil, err
+		}
+		seen := make(map[string]bool, len(p.Fields))
+		for _, f := range p.Fields {
+			seen[f.Field] = true
+		}
+		for _, f := range oe.Fields {
+			if !seen[f.Field] {
+				p.Fields = append(p.Fields, f)
+			}
+		}
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// orderView is an order as the API shows it: the stored order plus the
+// statuses derived from its lines and payments.
+type orderView struct {
+	*order.Order
+	FulfilmentStatus order.FulfilmentStatus `json:"fulfilment_status" doc:"Derived from the lines' counters."`
+	PaymentStatus    order.PaymentStatus    `json:"payment_status" doc:"Derived from the order's payment records."`
+}
+
+func newOrderView(o *order.Order) orderView {
+	c := *o
+	// Lists are always arrays in the API, never null.
+	if c.Lines == nil {
+		c.Lines = []order.Line{}
+	}
+	if c.ShippingLines == nil {
+		c.ShippingLines = []order.ShippingLine{}
+	}
+	if c.Tags == nil {
+		c.Tags = []string{}
+	}
+	return orderView{Order: &c, FulfilmentStatus: o.FulfilmentStatus(), PaymentStatus: o.PaymentStatus()}
+}
+
+// orderDetailView is one order with its timeline.
+type orderDetailView struct {
+	orderView
+	Timeline []*orderly.Event `json:"timeline" doc:"The order's events, oldest first: who did what, when and why."`
+}
+
+// orderList is a page of orders.
+type orderList struct {
+	Items      []orderView `json:"items"`
+	NextCursor *string     `json:"next_cursor" doc:"Pass as cursor to get the next page; null on the last page."`
+}
+
+// reasonRequest is the body of the hold and cancel actions.
+type reasonRequest struct {
+	Reason string `json:"reason" openapi:"required" doc:"Why; shown in the order's timeline. At most 500 bytes."`
+}
+
+// emptyRequest is the body of actions that take no input: nothing, or {}.
+type emptyRequest struct{}
+
+func (a *api) createOrder(w http.ResponseWriter, r *http.Request) error {
+	o, err := decodeOrderRequest(bodyOf(r), a.svc.Now().Now())
+	if err != nil {
+		return err
+	}
+	out, created, err := a.svc.CreateOrder(r.Context(), principal(r), o)
+	if err != nil {
+		return err
+	}
+	if !created {
+		// The channel's order is already stored: say so with 200 and the
+		// stored order, so a retried delivery is harmless.
+		return writeJSON(w, http.StatusOK, newOrderView(out))
+	}
+	w.Header().Set("Location", resourcePath(r.URL.Path, out.ID))
+	return writeJSON(w, http.StatusCreated, newOrderView(out))
+}
+
+func (a *api) listOrders(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	if err := queryParams(q, "channel", "status", "q", "placed_after", "placed_before", "limit", "cursor"); err != nil {
+		return err
+	}
+	var p orderly.Problems
+	params := store.OrderListParams{
+		Channel:      q.Get("channel"),
+		Status:       order.Status(q.Get("status")),
+		Query:        q.Get("q"),
+		PlacedAfter:  timeParam(q, "placed_after", &p),
+		PlacedBefore: timeParam(q, "placed_before", &p),
+		Limit:        limitParam(q, &p),
+	}
+	if params.Status != "" && !params.Status.Valid() {
+		p.Add("status", "unknown status %q", params.Status)
+	}
+	orderly.CheckText(&p, "q", params.Query, 200)
+	orderly.CheckText(&p, "channel", params.Channel, 64)
+	if c := decodeCursor(q, "orders", &p); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n <= 0 {
+			p.Add("cursor", "is not a cursor of this list; pass next_cursor from the previous page unchanged")
+		}
+		params.BeforeNumber = n
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	items, next, err := a.svc.ListOrders(r.Context(), principal(r), params)
+	if err != nil {
+		return err
+	}
+	out := orderList{Items: make([]orderView, len(items))}
+	for i, o := range items {
+		out.Items[i] = newOrderView(o)
+	}
+	if next > 0 {
+		out.NextCursor = encodeCursor("orders", strconv.FormatInt(next, 10))
+	}
+	return writeJSON(w, http.StatusOK, out)
+}
+
+func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	o, err := a.svc.GetOrder(r.Context(), p, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	events, err := a.svc.Timeline(r.Context(), p, o.ID)
+	if err != nil {
+		return err
+	}
+	if events == nil {
+		events = []*orderly.Event{}
+	}
+	return writeJSON(w, http.StatusOK, orderDetailView{orderView: newOrderView(o), Timeline: events})
+}
+
+func (a *api) holdOrder(w http.ResponseWriter, r *http.Request) error {
+	var req reasonRequest
+	if err := decodeJSON(bodyOf(r), &req); err != nil {
+		return err
+	}
+	o, err := a.svc.HoldOrder(r.Context(), principal(r), r.PathValue("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newOrderView(o))
+}
+
+func (a *api) releaseOrder(w http.ResponseWriter, r *http.Request) error {
+	if body := bodyOf(r); len(body) > 0 {
+		if err := decodeJSON(body, &emptyRequest{}); err != nil {
+			return err
+		}
+	}
+	o, err := a.svc.ReleaseOrder(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newOrderView(o))
+}
+
+func (a *api) cancelOrder(w http.ResponseWriter, r *http.Request) error {
+	var req reasonRequest
+	if err := decodeJSON(bodyOf(r), &req); err != nil {
+		return err
+	}
+	o, err := a.svc.CancelOrder(r.Context(), principal(r), r.PathValue("id"), req.Reason)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newOrderView(o))
+}
+
+// resourcePath is the URL path of a new resource: its collection's path
+// and its key, escaped.
+func resourcePath(collection, key string) string {
+	return collection + "/" + url.PathEscape(key)
+}

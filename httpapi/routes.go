@@ -1,0 +1,239 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/inventory"
+	"github.com/orderly-oms/orderly/order"
+)
+
+// route is one endpoint: how it is matched, how it is served, and what the
+// OpenAPI document says about it. The document is generated from this
+// table, so an endpoint cannot exist without being described.
+type route struct {
+	method string
+	path   string // a net/http pattern path: /api/v1/orders/{id}
+	op     string // the OpenAPI operationId
+	tag    string
+	// summary and about describe the operation.
+	summary string
+	about   string
+	// public routes take no API key. Every other route requires one; what
+	// the key's role may do is the service's decision, and perm only
+	// documents it.
+	public bool
+	perm   auth.Permission
+	// request is the zero value of the body type (nil for no body);
+	// optionalBody allows an empty body.
+	request      any
+	optionalBody bool
+	// status and response are the success status and body type;
+	// contentType overrides application/json.
+	status      int
+	response    any
+	contentType string
+	// also lists other success statuses and what they mean.
+	also map[int]string
+	// query documents the query parameters a list takes.
+	query []queryParam
+	// locate names the response field holding a created resource's key,
+	// from which Location is rebuilt when a 201 is replayed.
+	locate string
+	handle func(w http.ResponseWriter, r *http.Request) error
+}
+
+// queryParam documents one query parameter.
+type queryParam struct {
+	name   string
+	schema map[string]any
+	about  string
+}
+
+func (rt route) pattern() string { return rt.method + " " + rt.path }
+
+// mutating reports whether the route takes a body and an Idempotency-Key.
+func (rt route) mutating() bool { return rt.method == http.MethodPost || rt.method == http.MethodPatch }
+
+// Query parameters shared by every list.
+var (
+	limitQuery  = queryParam{"limit", map[string]any{"type": "integer", "minimum": 1, "maximum": 500, "default": 50}, "Page size."}
+	cursorQuery = queryParam{"cursor", map[string]any{"type": "string"}, "next_cursor of the previous page, unchanged."}
+)
+
+// routes lists the whole HTTP surface.
+func (a *api) routes() []route {
+	str := func() map[string]any { return map[string]any{"type": "string"} }
+	dateTime := func() map[string]any { return map[string]any{"type": "string", "format": "date-time"} }
+	statuses := make([]any, len(order.Statuses))
+	for i, s := range order.Statuses {
+		statuses[i] = s
+	}
+	return []route{
+		// Operations: no key, no customer data.
+		{method: "GET", path: "/healthz", op: "health", tag: "operations", public: true,
+			summary: "Liveness: the process is up", about: "Always 200 while the process serves requests; it does not touch the database.",
+			status: 200, response: healthView{}, handle: a.healthz},
+		{method: "GET", path: "/readyz", op: "ready", tag: "operations", public: true,
+			summary: "Readiness: the database answers", about: "200 when the database answers a ping within two seconds, else 503. Use it for load-balancer checks.",
+			status: 200, response: healthView{}, handle: a.readyz},
+		{method: "GET", path: "/metrics", op: "metrics", tag: "operations", public: true,
+			summary: "Prometheus metrics", about: "Request counts and latencies by route, orders created by channel, database pool statistics, Go runtime and process metrics. No authentication: the metrics carry no customer data (labels are route patterns, statuses and channel codes).",
+			status: 200, contentType: "text/plain", response: "",
+			handle: handlerOf(promhttp.HandlerFor(a.metrics.registry, promhttp.HandlerOpts{}))},
+		{method: "GET", path: "/api/v1/openapi.json", op: "openapi", tag: "operations", public: true,
+			summary: "This API's OpenAPI 3.1 document", about: "Generated from the route table and the Go types at start-up.",
+			status: 200, response: map[string]any{}, handle: a.openapiDoc},
+
+		// Orders.
+		{method: "POST", path: "/api/v1/orders", op: "createOrder", tag: "orders", perm: auth.PermOrdersCreate,
+			summary: "Capture an order",
+			about:   "Amounts are integers of minor units of the order's currency. Totals, ids, the number and the status are computed, never taken from the request. Every line's SKU must exist. Idempotent on channel + external_id.",
+			request: orderRequest{}, status: 201, response: orderView{}, locate: "id",
+			also:   map[int]string{200: "The channel's order was already stored: nothing changed, the stored order is returned."},
+			handle: a.createOrder},
+		{method: "GET", path: "/api/v1/orders", op: "listOrders", tag: "orders", perm: auth.PermOrdersRead,
+			summary: "List orders, newest first", about: "A channel key sees only its own channel's orders.",
+			status: 200, response: orderList{}, handle: a.listOrders,
+			query: []queryParam{
+				{"channel", str(), "Only this channel's orders."},
+				{"status", map[string]any{"type": "string", "enum": statuses}, "Only orders in this status."},
+				{"q", str(), "An order number, external id or customer e-mail (exact), or part of the customer's name."},
+				{"placed_after", dateTime(), "Only orders placed at or after this RFC 3339 time."},
+				{"placed_before", dateTime(), "Only orders placed before this RFC 3339 time."},
+				limitQuery, cursorQuery,
+			}},
+		{method: "GET", path: "/api/v1/orders/{id}", op: "getOrder", tag: "orders", perm: auth.PermOrdersRead,
+			summary: "Get an order and its timeline", about: "An order of another channel is, to a channel key, not found.",
+			status: 200, response: orderDetailView{}, handle: a.getOrder},
+		{method: "POST", path: "/api/v1/orders/{id}/hold", op: "holdOrder", tag: "orders", perm: auth.PermOrdersManage,
+			summary: "Put an order on hold", about: "Only a pending, open or partially shipped order can be held; otherwise 409.",
+			request: reasonRequest{}, status: 200, response: orderView{}, handle: a.holdOrder},
+		{method: "POST", path: "/api/v1/orders/{id}/release", op: "releaseOrder", tag: "orders", perm: auth.PermOrdersManage,
+			summary: "Release an order's hold", about: "The order returns to the status it had before the hold. An order not on hold is a 409. The body may be empty or {}.",
+			request: emptyRequest{}, optionalBody: true, status: 200, response: orderView{}, handle: a.releaseOrder},
+		{method: "POST", path: "/api/v1/orders/{id}/cancel", op: "cancelOrder", tag: "orders", perm: auth.PermOrdersManage,
+			summary: "Cancel a whole order", about: "Only a pending, open or on-hold order can be cancelled; otherwise 409.",
+			request: reasonRequest{}, status: 200, response: orderView{}, handle: a.cancelOrder},
+
+		// Channels.
+		{method: "POST", path: "/api/v1/channels", op: "createChannel", tag: "channels", perm: auth.PermReferenceManage,
+			summary: "Create a channel", request: channelRequest{}, status: 201, response: &channel.Channel{}, locate: "code", handle: a.createChannel},
+		{method: "GET", path: "/api/v1/channels", op: "listChannels", tag: "channels", perm: auth.PermReferenceRead,
+			summary: "List channels by code", status: 200, response: channelList{}, query: []queryParam{limitQuery, cursorQuery}, handle: a.listChannels},
+		{method: "GET", path: "/api/v1/channels/{code}", op: "getChannel", tag: "channels", perm: auth.PermReferenceRead,
+			summary: "Get a channel", status: 200, response: &channel.Channel{}, handle: a.getChannel},
+		{method: "PATCH", path: "/api/v1/channels/{code}", op: "updateChannel", tag: "channels", perm: auth.PermReferenceManage,
+			summary: "Change a channel", about: "Fields left out stay as they are.",
+			request: channelPatchRequest{}, status: 200, response: &channel.Channel{}, handle: a.patchChannel},
+
+		// Locations.
+		{method: "POST", path: "/api/v1/locations", op: "createLocation", tag: "locations", perm: auth.PermReferenceManage,
+			summary: "Create a location", request: locationRequest{}, status: 201, response: &inventory.Location{}, locate: "code", handle: a.createLocation},
+		{method: "GET", path: "/api/v1/locations", op: "listLocations", tag: "locations", perm: auth.PermReferenceRead,
+			summary: "List locations by code", status: 200, response: locationList{}, query: []queryParam{limitQuery, cursorQuery}, handle: a.listLocations},
+		{method: "GET", path: "/api/v1/locations/{code}", op: "getLocation", tag: "locations", perm: auth.PermReferenceRead,
+			summary: "Get a location", status: 200, response: &inventory.Location{}, handle: a.getLocation},
+		{method: "PATCH", path: "/api/v1/locations/{code}", op: "updateLocation", tag: "locations", perm: auth.PermReferenceManage,
+			summary: "Change a location", about: "Fields left out stay as they are; lat or lon null clears it.",
+			request: locationPatchRequest{}, status: 200, response: &inventory.Location{}, handle: a.patchLocation},
+
+		// SKUs.
+		{method: "POST", path: "/api/v1/skus", op: "createSKU", tag: "skus", perm: auth.PermReferenceManage,
+			summary: "Create a SKU", request: skuRequest{}, status: 201, response: &inventory.SKU{}, locate: "sku", handle: a.createSKU},
+		{method: "GET", path: "/api/v1/skus", op: "listSKUs", tag: "skus", perm: auth.PermReferenceRead,
+			summary: "List SKUs by code", status: 200, response: skuList{}, query: []queryParam{limitQuery, cursorQuery}, handle: a.listSKUs},
+		{method: "GET", path: "/api/v1/skus/{sku}", op: "getSKU", tag: "skus", perm: auth.PermReferenceRead,
+			summary: "Get a SKU", about: "Percent-encode a SKU code that holds '/' or other reserved characters.",
+			status: 200, response: &inventory.SKU{}, handle: a.getSKU},
+		{method: "PATCH", path: "/api/v1/skus/{sku}", op: "updateSKU", tag: "skus", perm: auth.PermReferenceManage,
+			summary: "Change a SKU", about: "Fields left out stay as they are.",
+			request: skuPatchRequest{}, status: 200, response: &inventory.SKU{}, handle: a.patchSKU},
+	}
+}
+
+// pathParamDocs describes the path parameters the routes use.
+var pathParamDocs = map[string]string{
+	"id":   "The order's id, or its number (e.g. 1001).",
+	"code": "The code.",
+	"sku":  "The SKU code, percent-encoded.",
+}
+
+// handlerOf adapts an http.Handler to a route's handle.
+func handlerOf(h http.Handler) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		h.ServeHTTP(w, r)
+		return nil
+	}
+}
+
+// endpoint wraps a route's handler in what every route of its sort needs,
+// in this order: authentication (401), the body (413, 415), the
+// Idempotency-Key, and error responses.
+func (a *api) endpoint(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !rt.public {
+			p, err := a.authenticate(r)
+			if err != nil {
+				a.writeError(w, r, err)
+				return
+			}
+			info(r.Context()).role = p.Role
+			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
+		}
+		serve := func(w http.ResponseWriter, r *http.Request) {
+			if err := rt.handle(w, r); err != nil {
+				a.writeError(w, r, err)
+			}
+		}
+		if !rt.mutating() {
+			serve(w, r)
+			return
+		}
+		body, err := readBody(w, r)
+		if err != nil {
+			a.writeError(w, r, err)
+			return
+		}
+		if len(body) == 0 && !rt.optionalBody {
+			a.writeError(w, r, badRequest("", "the request body is empty; send a JSON object"))
+			return
+		}
+		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
+		if keys, ok := r.Header["Idempotency-Key"]; ok {
+			a.idempotent(w, r, rt, keys, body, serve)
+			return
+		}
+		serve(w, r)
+	})
+}
+
+type principalKey struct{}
+
+// principal returns the authenticated caller. Routes that are not public
+// always have one; a public route gets the zero Principal, which may do
+// nothing.
+func principal(r *http.Request) auth.Principal {
+	p, _ := r.Context().Value(principalKey{}).(auth.Principal)
+	return p
+}
+
+// authenticate reads "Authorization: Bearer <key>" and asks the service
+// who it is.
+func (a *api) authenticate(r *http.Request) (auth.Principal, error) {
+	h := r.Header.Get("Authorization")
+	scheme, key, ok := strings.Cut(h, " ")
+	if h == "" {
+		return auth.Principal{}, orderly.Errorf(orderly.KindUnauthorized, "send an API key: Authorization: Bearer <key>")
+	}
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return auth.Principal{}, orderly.Errorf(orderly.KindUnauthorized, "the Authorization header must use the Bearer scheme")
+	}
+	return a.svc.Authenticate(r.Context(), strings.TrimSpace(key))
+}

@@ -1,0 +1,54 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/orderly-oms/orderly/store/sqlstore"
+)
+
+// pgxConn is what *pgxpool.Pool and pgx.Tx have in common.
+type pgxConn interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// conn adapts pgx to sqlstore.Conn. pgx binds and scans every type the
+// core uses natively (timestamptz is read in UTC, see Open).
+type conn struct{ c pgxConn }
+
+func (c conn) Exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := c.c.Exec(ctx, q, args...)
+	return tag.RowsAffected(), err
+}
+
+func (c conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, error) {
+	rs, err := c.c.Query(ctx, q, args...) //nolint:sqlclosecheck // the caller closes the returned Rows
+	if err != nil {
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
+	return c.c.QueryRow(ctx, q, args...)
+}
+
+// txConn is a write transaction.
+type txConn struct {
+	conn
+	tx pgx.Tx
+}
+
+func (t txConn) Commit(ctx context.Context) error { return t.tx.Commit(ctx) }
+
+func (t txConn) Rollback(ctx context.Context) error {
+	if err := t.tx.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
+		return err
+	}
+	return nil
+}

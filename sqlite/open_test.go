@@ -1,0 +1,113 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"path/filepath"
+	"testing"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/store"
+	"github.com/orderly-oms/orderly/store/storetest"
+)
+
+// These tests pin what the contract suite cannot see: the connection
+// settings, the write lock and the stored form of times.
+
+func openTest(t *testing.T) (*Store, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "test.db")
+	s, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return s, path
+}
+
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	ctx := context.Background()
+	for name, db := range map[string]*sql.DB{"writer": s.write, "reader": s.read} {
+		for pragma, want := range map[string]string{
+			"journal_mode": "wal",
+			"synchronous":  "2", // FULL
+			"foreign_keys": "1",
+			"busy_timeout": "5000",
+		} {
+			var got string
+			if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {
+				t.Fatalf("%s: %s: %v", name, pragma, err)
+			}
+			if got != want {
+				t.Errorf("%s: PRAGMA %s = %s, want %s", name, pragma, got, want)
+			}
+		}
+	}
+	if s.PoolStats().MaxOpen < 5 {
+		t.Errorf("pool stats %+v, want one writer and at least four readers", s.PoolStats())
+	}
+	if _, err := s.read.ExecContext(ctx, "DELETE FROM channels"); err == nil {
+		t.Error("a reader connection could write")
+	}
+}
+
+// TestBeginImmediate checks that InTx holds the write lock from its first
+// statement: another connection cannot start writing even before the
+// transaction has written anything.
+func TestBeginImmediate(t *testing.T) {
+	t.Parallel()
+	s, path := openTest(t)
+	ctx := context.Background()
+	other, err := sql.Open("sqlite", path+"?_busy_timeout=0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = other.Close() }()
+	err = s.InTx(ctx, func(tx store.Querier) error {
+		if _, err := tx.ChannelList(ctx, store.ListParams{}); err != nil {
+			return err
+		}
+		_, err := other.ExecContext(ctx, "BEGIN IMMEDIATE")
+		if err == nil {
+			t.Error("another connection took the write lock during InTx")
+			_, _ = other.ExecContext(ctx, "ROLLBACK")
+		} else if k := orderly.KindOf(s.dialect.Interpret(err)); k != orderly.KindUnavailable {
+			t.Errorf("busy error %v interpreted as %s, want unavailable", err, k)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStoredTime(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	ctx := context.Background()
+	if err := s.ChannelInsert(ctx, storetest.NewChannel("web")); err != nil {
+		t.Fatal(err)
+	}
+	var typ, text string
+	if err := s.read.QueryRowContext(ctx, "SELECT typeof(created_at), created_at FROM channels").Scan(&typ, &text); err != nil {
+		t.Fatal(err)
+	}
+	if want := "2025-03-14T09:26:53.589793Z"; typ != "text" || text != want {
+		t.Errorf("created_at stored as %s %q, want text %q", typ, text, want)
+	}
+}
+
+func TestOpenRejectsNonFiles(t *testing.T) {
+	t.Parallel()
+	for _, path := range []string{"", ":memory:", "file:x.db", "x.db?mode=ro"} {
+		if s, err := Open(context.Background(), path); err == nil {
+			_ = s.Close()
+			t.Errorf("Open(%q) succeeded", path)
+		}
+	}
+}

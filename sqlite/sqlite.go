@@ -1,0 +1,190 @@
+// Package sqlite is the store backend on an embedded SQLite file
+// (modernc.org/sqlite, pure Go). It owns the connection setup — WAL,
+// synchronous=FULL, one writer whose transactions begin IMMEDIATE, a pool
+// of read-only readers —, the translation of SQLite's errors and time
+// values, and its migrations in migration/. The queries themselves are
+// shared with the postgres backend in store/sqlstore.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"runtime"
+	"strings"
+
+	sqlitedrv "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/store"
+	"github.com/orderly-oms/orderly/store/sqlstore"
+)
+
+//go:embed migration/*.sql
+var migrationFiles embed.FS
+
+// Store is a store.Store on one SQLite file.
+type Store struct {
+	*sqlstore.Store
+	write   *sql.DB // one connection: SQLite has one writer at a time
+	read    *sql.DB // read-only connections for reads outside transactions
+	dialect *sqlstore.Dialect
+}
+
+var _ store.Store = (*Store)(nil)
+
+// BusyTimeoutMillis is how long a connection waits for a lock held by
+// another connection (or process) before failing with SQLITE_BUSY.
+const BusyTimeoutMillis = 5000
+
+// Open opens (creating if needed) the SQLite database file at path. It
+// does not migrate; call Migrate.
+//
+// Every connection runs in WAL mode with synchronous=FULL, so a committed
+// transaction survives a power cut, and with foreign keys enforced. Writes
+// go through a single connection whose transactions start with BEGIN
+// IMMEDIATE, taking the write lock up front rather than failing with
+// SQLITE_BUSY halfway; reads outside transactions use a pool of read-only
+// connections that WAL lets run beside the writer.
+func Open(ctx context.Context, path string) (*Store, error) {
+	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
+		return nil, fmt.Errorf("sqlite: %q is not a plain file path", path)
+	}
+	params := url.Values{
+		"_busy_timeout": {fmt.Sprint(BusyTimeoutMillis)},
+		"_journal_mode": {"WAL"},
+		"_synchronous":  {"FULL"},
+		"_foreign_keys": {"1"},
+	}
+
+	params.Set("_txlock", "immediate")
+	write, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetMaxIdleConns(1)
+	write.SetConnMaxLifetime(0)
+	write.SetConnMaxIdleTime(0)
+	// The writer connects first so that it alone switches a new file to WAL.
+	if err := write.PingContext(ctx); err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	params.Del("_txlock")
+	params.Set("_query_only", "1")
+	read, err := sql.Open("sqlite", path+"?"+params.Encode())
+	if err != nil {
+		_ = write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	readers := max(4, runtime.GOMAXPROCS(0))
+	read.SetMaxOpenConns(readers)
+	read.SetMaxIdleConns(readers)
+	read.SetConnMaxLifetime(0)
+	read.SetConnMaxIdleTime(0)
+	if err := read.PingContext(ctx); err != nil {
+		_ = write.Close()
+		_ = read.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+
+	migrations, err := fs.Sub(migrationFiles, "migration")
+	if err != nil {
+		panic(err) // the embedded folder is there by construction
+	}
+	s := &Store{write: write, read: read, dialect: &sqlstore.Dialect{
+		Name:           "sqlite",
+		InterpretError: interpretError,
+		// The counter row moves in the same transaction, after the
+		// insert succeeded: numbers have no gaps, and the one writer
+		// means no two transactions read the same value.
+		NextOrderNumber:       `(SELECT last_number + 1 FROM order_counter WHERE id = 1)`,
+		OrderNumberTaken:      `UPDATE order_counter SET last_number = ? WHERE id = 1`,
+		MigrationsTable:       `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) STRICT`,
+		MigrationsTableExists: `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`,
+	}}
+	s.Store = sqlstore.New(sqlstore.Config{
+		Dialect: s.dialect,
+		Read:    conn{read},
+		Write:   conn{write},
+		Begin: func(ctx context.Context) (sqlstore.Tx, error) {
+			tx, err := write.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from _txlock
+			if err != nil {
+				return nil, err
+			}
+			return txConn{conn{tx}, tx}, nil
+		},
+		Migrations: migrations,
+	})
+	return s, nil
+}
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.read.PingContext(ctx); err != nil {
+		return fmt.Errorf("ping: %w", s.dialect.Interpret(err))
+	}
+	return nil
+}
+
+// Backend returns "sqlite".
+func (s *Store) Backend() string { return "sqlite" }
+
+// PoolStats reports the writer and the readers together.
+func (s *Store) PoolStats() store.PoolStats {
+	var p store.PoolStats
+	for _, db := range []*sql.DB{s.write, s.read} {
+		st := db.Stats()
+		p.MaxOpen += st.MaxOpenConnections
+		p.Open += st.OpenConnections
+		p.InUse += st.InUse
+		p.Idle += st.Idle
+		p.WaitCount += st.WaitCount
+		p.WaitDuration += st.WaitDuration
+	}
+	return p
+}
+
+// Close closes every connection.
+func (s *Store) Close() error {
+	return errors.Join(s.read.Close(), s.write.Close())
+}
+
+// interpretError maps SQLite's result codes to orderly error kinds; see
+// sqlstore.Dialect.InterpretError.
+func interpretError(err error) *orderly.Error {
+	if errors.Is(err, sql.ErrNoRows) {
+		return sqlstore.NotFoundError()
+	}
+	if errors.Is(err, sql.ErrConnDone) || errors.Is(err, driver.ErrBadConn) {
+		return sqlstore.UnavailableError()
+	}
+	var e *sqlitedrv.Error
+	if !errors.As(err, &e) {
+		return nil
+	}
+	// Extended result codes are on: Code is primary | extended<<8.
+	switch e.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+		return sqlstore.DuplicateError()
+	case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY:
+		return sqlstore.ForeignKeyError()
+	case sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+		return sqlstore.InvalidError()
+	}
+	switch e.Code() & 0xff {
+	case sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED:
+		return sqlstore.BusyError()
+	case sqlite3.SQLITE_FULL:
+		return sqlstore.UnavailableError()
+	}
+	return nil
+}

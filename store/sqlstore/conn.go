@@ -1,0 +1,101 @@
+// Package sqlstore owns the SQL that both storage backends share: every
+// query and row mapping of store.Querier, written once with ? placeholders,
+// the transaction runner behind store.Store.InTx, and the migration runner.
+//
+// A backend (package sqlite or postgres) supplies only what differs: a
+// Dialect (placeholder style, error interpretation, order-number
+// allocation, a few DDL and locking statements) and adapters from its driver
+// to the small Conn, Rows, Row and Tx interfaces below. The core never sees
+// a driver type; it imports only the store seam and the domain packages.
+//
+// Inside a transaction, the expected failures — a duplicate, a missing
+// row, a stale version — leave the transaction usable on both backends
+// (inserts skip conflicts instead of raising them), so a caller of InTx
+// may handle them and go on. Any other error must end the transaction: on
+// PostgreSQL the database has aborted it.
+package sqlstore
+
+import (
+	"context"
+)
+
+// Conn is a database handle that runs statements: a pool, a single
+// connection or a transaction. Queries arrive with the dialect's
+// placeholders already in place; args are Go values the backend's adapter
+// binds (string, int64, int, float64, *float64, bool, []byte, time.Time,
+// *time.Time), converting them to its storage format where it must.
+type Conn interface {
+	// Exec runs a statement and returns the number of rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	// Query runs a statement that returns rows.
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// QueryRow runs a statement expected to return at most one row; its
+	// error, including "no rows", is reported by Row.Scan.
+	QueryRow(ctx context.Context, query string, args ...any) Row
+}
+
+// Rows is the result of Conn.Query. Scan accepts pointers to the types
+// Conn accepts as arguments, plus **float64 and **time.Time for nullable
+// columns and *[]byte for JSON and binary columns.
+type Rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// Row is the result of Conn.QueryRow.
+type Row interface {
+	// Scan copies the row's columns into dest, or reports the driver's
+	// "no rows" error, which the dialect interprets as KindNotFound.
+	Scan(dest ...any) error
+}
+
+// Tx is a write transaction a backend has begun.
+type Tx interface {
+	Conn
+	Commit(ctx context.Context) error
+	// Rollback undoes the transaction; after Commit it does nothing.
+	Rollback(ctx context.Context) error
+}
+
+// conn is the core's view of a backend Conn: it rewrites placeholders for
+// the dialect and interprets every error once, so no query code has to.
+type conn struct {
+	raw Conn
+	d   *Dialect
+}
+
+func (c conn) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	n, err := c.raw.Exec(ctx, c.d.Rebind(q), args...)
+	return n, c.d.Interpret(err)
+}
+
+func (c conn) query(ctx context.Context, q string, args ...any) (*rows, error) {
+	r, err := c.raw.Query(ctx, c.d.Rebind(q), args...)
+	if err != nil {
+		return nil, c.d.Interpret(err)
+	}
+	return &rows{r: r, d: c.d}, nil
+}
+
+func (c conn) queryRow(ctx context.Context, q string, args ...any) row {
+	return row{r: c.raw.QueryRow(ctx, c.d.Rebind(q), args...), d: c.d}
+}
+
+type rows struct {
+	r Rows
+	d *Dialect
+}
+
+func (r *rows) Next() bool             { return r.r.Next() }
+func (r *rows) Scan(dest ...any) error { return r.d.Interpret(r.r.Scan(dest...)) }
+func (r *rows) Err() error             { return r.d.Interpret(r.r.Err()) }
+func (r *rows) Close()                 { r.r.Close() }
+
+type row struct {
+	r Row
+	d *Dialect
+}
+
+func (r row) Scan(dest ...any) error { return r.d.Interpret(r.r.Scan(dest...)) }

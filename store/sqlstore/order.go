@@ -1,0 +1,331 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// Orders are read with their lines in one statement (orders joined to
+// order_lines, one result row per line), so that an order and its lines
+// always come from the same snapshot without a read transaction.
+
+const orderColumns = `o.id, o.number, o.channel, o.external_id, o.placed_at, o.currency,
+	o.customer_name, o.customer_email, o.customer_phone, o.shipping_address, o.billing_address,
+	o.shipping_lines, o.note, o.tags, o.subtotal, o.discount_total, o.shipping_total, o.tax_total,
+	o.total, o.status, o.hold, o.cancel_reason, o.created_at, o.updated_at, o.version`
+
+const lineColumns = `l.id, l.sku, l.name, l.quantity, l.unit_price, l.discount, l.tax,
+	l.cancelled, l.allocated, l.backordered, l.shipped, l.delivered, l.returned`
+
+// selectOrders selects orders (from the table or a subquery aliased o)
+// joined to their lines; the caller appends WHERE and ORDER BY.
+const selectOrders = `SELECT ` + orderColumns + `, ` + lineColumns + ` FROM `
+
+// orderRow is one result row of selectOrders.
+type orderRow struct {
+	o                                            order.Order
+	status                                       string
+	shipTo, billTo, shippingLines, tags, holdRaw []byte
+	l                                            order.Line
+}
+
+func (r *orderRow) dest() []any {
+	o, l := &r.o, &r.l
+	return []any{&o.ID, &o.Number, &o.Channel, &o.ExternalID, &o.PlacedAt, &o.Currency,
+		&o.Customer.Name, &o.Customer.Email, &o.Customer.Phone, &r.shipTo, &r.billTo,
+		&r.shippingLines, &o.Note, &r.tags, &o.Totals.Subtotal, &o.Totals.DiscountTotal,
+		&o.Totals.ShippingTotal, &o.Totals.TaxTotal, &o.Totals.Total, &r.status, &r.holdRaw,
+		&o.CancelReason, &o.CreatedAt, &o.UpdatedAt, &o.Version,
+		&l.ID, &l.SKU, &l.Name, &l.Quantity, &l.UnitPrice, &l.Discount, &l.Tax,
+		&l.Cancelled, &l.Allocated, &l.Backordered, &l.Shipped, &l.Delivered, &l.Returned}
+}
+
+// order returns the order of the row, decoding its JSON columns.
+func (r *orderRow) order() (*order.Order, error) {
+	o := r.o
+	o.Status = order.Status(r.status)
+	o.Lines = nil
+	for _, f := range []struct {
+		name string
+		raw  []byte
+		dst  any
+	}{
+		{"shipping_address", r.shipTo, &o.ShippingAddress},
+		{"billing_address", r.billTo, &o.BillingAddress},
+		{"shipping_lines", r.shippingLines, &o.ShippingLines},
+		{"tags", r.tags, &o.Tags},
+		{"hold", r.holdRaw, &o.Hold},
+	} {
+		if f.raw == nil {
+			continue // SQL NULL: only hold may be, and nil is right
+		}
+		if err := json.Unmarshal(f.raw, f.dst); err != nil {
+			return nil, fmt.Errorf("order %s: decode %s: %w", o.ID, f.name, err)
+		}
+	}
+	return &o, nil
+}
+
+// scanOrders reads the rows of selectOrders, which must be ordered by
+// order and then line position, and closes rs.
+func scanOrders(rs *rows) ([]*order.Order, error) {
+	defer rs.Close()
+	var (
+		out []*order.Order
+		cur *order.Order
+		r   orderRow
+	)
+	dest := r.dest()
+	for rs.Next() {
+		if err := rs.Scan(dest...); err != nil {
+			return nil, err
+		}
+		if cur == nil || cur.ID != r.o.ID {
+			o, err := r.order()
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, o)
+			cur = o
+		}
+		cur.Lines = append(cur.Lines, r.l)
+	}
+	return out, rs.Err()
+}
+
+// getOrder returns the one order the WHERE clause selects.
+func (q *Querier) getOrder(ctx context.Context, where string, args ...any) (*order.Order, error) {
+	rs, err := q.read.query(ctx, selectOrders+`orders o JOIN order_lines l ON l.order_id = o.id WHERE `+where+` ORDER BY l.position`, args...)
+	if err != nil {
+		return nil, err
+	}
+	os, err := scanOrders(rs)
+	if err != nil {
+		return nil, err
+	}
+	if len(os) == 0 {
+		return nil, NotFoundError()
+	}
+	return os[0], nil
+}
+
+// OrderGet implements store.Querier.
+func (q *Querier) OrderGet(ctx context.Context, id string) (*order.Order, error) {
+	o, err := q.getOrder(ctx, `o.id = ?`, id)
+	return o, renotFound(err, "order %s not found", id)
+}
+
+// OrderGetByNumber implements store.Querier.
+func (q *Querier) OrderGetByNumber(ctx context.Context, number int64) (*order.Order, error) {
+	o, err := q.getOrder(ctx, `o.number = ?`, number)
+	return o, renotFound(err, "order %d not found", number)
+}
+
+// OrderGetByExternalID implements store.Querier.
+func (q *Querier) OrderGetByExternalID(ctx context.Context, channel, externalID string) (*order.Order, error) {
+	o, err := q.getOrder(ctx, `o.channel = ? AND o.external_id = ?`, channel, externalID)
+	return o, renotFound(err, "channel %q has no order %q", channel, externalID)
+}
+
+// fold is the case-insensitive form of text that orders are searched by.
+// It is computed here rather than with SQL's lower(), which folds only
+// ASCII on SQLite, so both backends find the same orders.
+func fold(s string) string { return strings.ToLower(s) }
+
+// likeEscaper makes text match itself in a LIKE pattern with ESCAPE '!'.
+var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
+
+// OrderList implements store.Querier.
+func (q *Querier) OrderList(ctx context.Context, p store.OrderListParams) ([]*order.Order, error) {
+	var where []string
+	var args []any
+	if p.Channel != "" {
+		where = append(where, `channel = ?`)
+		args = append(args, p.Channel)
+	}
+	if p.Status != "" {
+		where = append(where, `status = ?`)
+		args = append(args, string(p.Status))
+	}
+	if p.Query != "" {
+		cond := `external_id = ? OR customer_email_fold = ? OR customer_name_fold LIKE ? ESCAPE '!'`
+		f := fold(p.Query)
+		qargs := []any{p.Query, f, "%" + likeEscaper.Replace(f) + "%"}
+		if n, err := strconv.ParseInt(p.Query, 10, 64); err == nil && n > 0 {
+			cond = `number = ? OR ` + cond
+			qargs = append([]any{n}, qargs...)
+		}
+		where = append(where, `(`+cond+`)`)
+		args = append(args, qargs...)
+	}
+	if p.PlacedAfter != nil {
+		where = append(where, `placed_at >= ?`)
+		args = append(args, *p.PlacedAfter)
+	}
+	if p.PlacedBefore != nil {
+		where = append(where, `placed_at < ?`)
+		args = append(args, *p.PlacedBefore)
+	}
+	if p.BeforeNumber > 0 {
+		where = append(where, `number < ?`)
+		args = append(args, p.BeforeNumber)
+	}
+	page := `SELECT * FROM orders`
+	if len(where) > 0 {
+		page += ` WHERE ` + strings.Join(where, ` AND `)
+	}
+	page += ` ORDER BY number DESC LIMIT ?`
+	args = append(args, store.Limit(p.Limit))
+	rs, err := q.read.query(ctx, selectOrders+`(`+page+`) o JOIN order_lines l ON l.order_id = o.id ORDER BY o.number DESC, l.position`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return scanOrders(rs)
+}
+
+// orderJSON holds an order's JSON columns, encoded.
+type orderJSON struct {
+	shipTo, billTo, shippingLines, tags string
+	hold                                any // nil or string
+}
+
+func encodeOrder(o *order.Order) (orderJSON, error) {
+	var j orderJSON
+	var err error
+	for _, f := range []struct {
+		dst *string
+		v   any
+	}{
+		{&j.shipTo, o.ShippingAddress},
+		{&j.billTo, o.BillingAddress},
+		{&j.shippingLines, o.ShippingLines},
+		{&j.tags, o.Tags},
+	} {
+		if *f.dst, err = jsonText(f.v); err != nil {
+			return j, err
+		}
+	}
+	if o.Hold != nil {
+		if j.hold, err = jsonText(o.Hold); err != nil {
+			return j, err
+		}
+	}
+	return j, nil
+}
+
+const insertLineColumns = `id, order_id, position, sku, name, quantity, unit_price, discount, tax,
+	cancelled, allocated, backordered, shipped, delivered, returned`
+
+// lineChunk bounds the lines stored by one INSERT.
+const lineChunk = 50
+
+// OrderInsert implements store.Querier.
+func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
+	if len(o.Lines) == 0 {
+		return orderly.Invalid("lines", "must have at least one line")
+	}
+	j, err := encodeOrder(o)
+	if err != nil {
+		return err
+	}
+	insert := `INSERT INTO orders (id, number, channel, external_id, placed_at, currency,
+		customer_name, customer_email, customer_phone, customer_name_fold, customer_email_fold,
+		shipping_address, billing_address, shipping_lines, note, tags,
+		subtotal, discount_total, shipping_total, tax_total, total,
+		status, hold, cancel_reason, created_at, updated_at, version)
+		VALUES (?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO NOTHING RETURNING number`
+	var number int64
+	err = q.inTx(ctx, func(c conn) error {
+		err := c.queryRow(ctx, insert, o.ID, o.Channel, o.ExternalID, o.PlacedAt, o.Currency,
+			o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
+			j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
+			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
+			string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version).Scan(&number)
+		switch {
+		case orderly.KindOf(err) == orderly.KindInvalid: // the one foreign key
+			return orderly.Invalid("channel", "channel %q does not exist", o.Channel)
+		case err != nil:
+			return returned(err, "channel %q already has an order with external id %q", o.Channel, o.ExternalID)
+		}
+		if q.d.OrderNumberTaken != "" {
+			if _, err := c.exec(ctx, q.d.OrderNumberTaken, number); err != nil {
+				return err
+			}
+		}
+		pos := 0
+		for chunk := range slices.Chunk(o.Lines, lineChunk) {
+			args := make([]any, 0, 15*len(chunk))
+			for _, l := range chunk {
+				args = append(args, l.ID, o.ID, pos, l.SKU, l.Name, l.Quantity, l.UnitPrice, l.Discount, l.Tax,
+					l.Cancelled, l.Allocated, l.Backordered, l.Shipped, l.Delivered, l.Returned)
+				pos++
+			}
+			values := strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(chunk))[2:]
+			if _, err := c.exec(ctx, `INSERT INTO order_lines (`+insertLineColumns+`) VALUES `+values, args...); err != nil {
+				if errors.Is(err, store.ErrDuplicate) {
+					// Line ids are new by construction (order.Init): a bug.
+					return fmt.Errorf("order %s: a line id is already taken", o.ID)
+				}
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("insert order: %w", err)
+	}
+	o.Number = number
+	return nil
+}
+
+// OrderUpdate implements store.Querier.
+func (q *Querier) OrderUpdate(ctx context.Context, o *order.Order) error {
+	j, err := encodeOrder(o)
+	if err != nil {
+		return err
+	}
+	err = q.inTx(ctx, func(c conn) error {
+		n, err := c.exec(ctx, `UPDATE orders SET status = ?, hold = ?, cancel_reason = ?, note = ?, tags = ?,
+			subtotal = ?, discount_total = ?, shipping_total = ?, tax_total = ?, total = ?,
+			updated_at = ?, version = version + 1
+			WHERE id = ? AND version = ?`,
+			string(o.Status), j.hold, o.CancelReason, o.Note, j.tags,
+			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
+			o.UpdatedAt, o.ID, o.Version)
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			var version int64
+			if err := c.queryRow(ctx, `SELECT version FROM orders WHERE id = ?`, o.ID).Scan(&version); err != nil {
+				return renotFound(err, "order %s not found", o.ID)
+			}
+			return &orderly.Error{Kind: orderly.KindConflict, Code: store.CodeVersionConflict,
+				Message: fmt.Sprintf("order %d was changed by someone else (version %d, not %d); reload it and try again", o.Number, version, o.Version)}
+		}
+		for _, l := range o.Lines {
+			n, err := c.exec(ctx, `UPDATE order_lines SET cancelled = ?, allocated = ?, backordered = ?,
+				shipped = ?, delivered = ?, returned = ? WHERE id = ? AND order_id = ?`,
+				l.Cancelled, l.Allocated, l.Backordered, l.Shipped, l.Delivered, l.Returned, l.ID, o.ID)
+			if err := updated(n, err, "order %s has no line %s", o.ID, l.ID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("update order: %w", err)
+	}
+	o.Version++
+	return nil
+}

@@ -1,0 +1,128 @@
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math/rand/v2"
+	"time"
+
+	"github.com/orderly-oms/orderly/store"
+)
+
+// Config is what a backend hands New.
+type Config struct {
+	Dialect *Dialect
+	// Read runs reads outside transactions (SQLite: a pool of read-only
+	// connections; PostgreSQL: the pool).
+	Read Conn
+	// Write runs single-statement writes outside transactions (SQLite: the
+	// one writer connection; PostgreSQL: the pool).
+	Write Conn
+	// Begin starts a write transaction (SQLite: BEGIN IMMEDIATE on the
+	// writer).
+	Begin func(ctx context.Context) (Tx, error)
+	// Migrations holds the backend's numbered NNNN_name.sql files at its
+	// root.
+	Migrations fs.FS
+}
+
+// MaxTxAttempts bounds how many times InTx runs a transaction that the
+// database keeps aborting with a retryable conflict.
+const MaxTxAttempts = 4
+
+// Store implements every method of store.Store that is not about the
+// backend's connections: the queries (through the embedded Querier), InTx,
+// Migrate and MigrationStatus. A backend embeds it and adds Ping, Backend,
+// PoolStats and Close.
+type Store struct {
+	*Querier
+	cfg Config
+}
+
+// New returns the shared part of a store.
+func New(cfg Config) *Store {
+	s := &Store{cfg: cfg}
+	s.Querier = &Querier{
+		d:      cfg.Dialect,
+		read:   conn{raw: cfg.Read, d: cfg.Dialect},
+		write:  conn{raw: cfg.Write, d: cfg.Dialect},
+		atomic: s.retryTx,
+	}
+	return s
+}
+
+// InTx runs fn in one write transaction; see store.Store. A transaction the
+// database aborts with a serialisation failure or deadlock is run again, up
+// to MaxTxAttempts times in all, after a short random pause.
+func (s *Store) InTx(ctx context.Context, fn func(tx store.Querier) error) error {
+	return s.retryTx(ctx, func(c conn) error {
+		return fn(&Querier{d: s.cfg.Dialect, read: c, write: c})
+	})
+}
+
+// retryTx is runTx, run again while the database reports a retryable
+// conflict.
+func (s *Store) retryTx(ctx context.Context, fn func(c conn) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.runTx(ctx, fn)
+		if err == nil || attempt == MaxTxAttempts || !errors.Is(err, errRetry) {
+			return err
+		}
+		pause := time.Duration(attempt) * time.Duration(1+rand.IntN(10)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(pause):
+		}
+	}
+}
+
+// runTx runs fn in one transaction, committing if it returns nil and
+// rolling back otherwise, including when fn panics (the panic goes on).
+func (s *Store) runTx(ctx context.Context, fn func(c conn) error) error {
+	tx, err := s.cfg.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", s.cfg.Dialect.Interpret(err))
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			// The caller's context may be what failed; the rollback must
+			// still reach the database.
+			_ = tx.Rollback(context.WithoutCancel(ctx))
+		}
+	}()
+	if err := fn(conn{raw: tx, d: s.cfg.Dialect}); err != nil {
+		return err
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return fmt.Errorf("commit: %w", s.cfg.Dialect.Interpret(err))
+	}
+	committed = true
+	return nil
+}
+
+// Querier implements store.Querier in SQL. Outside a transaction it reads
+// through the backend's read connections and runs each write that takes
+// more than one statement in a transaction of its own; inside InTx every
+// statement goes through the transaction.
+type Querier struct {
+	d     *Dialect
+	read  conn
+	write conn
+	// atomic runs a multi-statement write; nil inside a transaction,
+	// which is atomic already.
+	atomic func(ctx context.Context, fn func(c conn) error) error
+}
+
+// inTx runs fn atomically: in the current transaction, or in a new one.
+func (q *Querier) inTx(ctx context.Context, fn func(c conn) error) error {
+	if q.atomic == nil {
+		return fn(q.write)
+	}
+	return q.atomic(ctx, fn)
+}
+
+var _ store.Querier = (*Querier)(nil)

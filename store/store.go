@@ -1,0 +1,226 @@
+// Package store is Orderly's one storage seam: the interface every backend
+// (sqlite, postgres) implements and the contract suite in store/storetest
+// pins. It speaks domain types and orderly error kinds; no driver type or
+// driver error ever crosses it.
+//
+// Methods are named NounVerb, take a context and return the package's own
+// types. Errors, unless a method says otherwise:
+//   - a missing row is an *orderly.Error of KindNotFound;
+//   - a uniqueness violation is KindConflict with Code CodeDuplicate;
+//   - a stale optimistic-concurrency version is KindConflict with Code
+//     CodeVersionConflict;
+//   - a busy database or lost connection is KindUnavailable.
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/inventory"
+	"github.com/orderly-oms/orderly/order"
+)
+
+// Error codes carried by KindConflict errors.
+const (
+	CodeDuplicate       = "duplicate"
+	CodeVersionConflict = "version_conflict"
+)
+
+// ErrDuplicate matches (errors.Is) any uniqueness violation.
+var ErrDuplicate = &orderly.Error{Kind: orderly.KindConflict, Code: CodeDuplicate}
+
+// ErrVersionConflict matches (errors.Is) any stale-version update.
+var ErrVersionConflict = &orderly.Error{Kind: orderly.KindConflict, Code: CodeVersionConflict}
+
+// Store is an open database.
+type Store interface {
+	// Querier reads (and writes) outside any transaction. Use InTx for every
+	// change that must be atomic with another: a state change and its event.
+	Querier
+
+	// InTx runs fn in one write transaction and commits it if fn returns
+	// nil; any error (or panic) rolls it back. fn may be called more than
+	// once if the backend reports a retryable serialisation failure, so it
+	// must not have effects outside tx. The commit is durable when InTx
+	// returns nil.
+	InTx(ctx context.Context, fn func(tx Querier) error) error
+
+	// Migrate applies every pending migration, each in its own transaction.
+	Migrate(ctx context.Context) error
+	// MigrationStatus lists every known migration and whether it is applied.
+	MigrationStatus(ctx context.Context) ([]Migration, error)
+
+	// Ping checks that the database answers.
+	Ping(ctx context.Context) error
+	// Backend names the implementation: "sqlite" or "postgres".
+	Backend() string
+	// PoolStats reports the connection pool, for metrics.
+	PoolStats() PoolStats
+	// Close releases every connection.
+	Close() error
+}
+
+// Migration is one numbered schema migration.
+type Migration struct {
+	// Name is the file name, e.g. "0001_init.sql"; both backends use the same names.
+	Name      string
+	AppliedAt *time.Time
+}
+
+// PoolStats describes a backend's connection pool.
+type PoolStats struct {
+	MaxOpen      int
+	Open         int
+	InUse        int
+	Idle         int
+	WaitCount    int64
+	WaitDuration time.Duration
+}
+
+// Querier is every query and command, usable inside or outside a
+// transaction.
+type Querier interface {
+	// ChannelInsert stores a new channel. A taken code is ErrDuplicate.
+	ChannelInsert(ctx context.Context, c *channel.Channel) error
+	// ChannelGet returns the channel with the code, secret included.
+	ChannelGet(ctx context.Context, code string) (*channel.Channel, error)
+	// ChannelList returns channels ordered by code, after p.After.
+	ChannelList(ctx context.Context, p ListParams) ([]*channel.Channel, error)
+	// ChannelUpdate overwrites the channel's name, kind, secret and policy
+	// and UpdatedAt. An unknown code is KindNotFound.
+	ChannelUpdate(ctx context.Context, c *channel.Channel) error
+
+	// LocationInsert stores a new location. A taken code is ErrDuplicate.
+	LocationInsert(ctx context.Context, l *inventory.Location) error
+	// LocationGet returns the location with the code.
+	LocationGet(ctx context.Context, code string) (*inventory.Location, error)
+	// LocationList returns locations ordered by code, after p.After.
+	LocationList(ctx context.Context, p ListParams) ([]*inventory.Location, error)
+	// LocationUpdate overwrites every field but Code and CreatedAt.
+	LocationUpdate(ctx context.Context, l *inventory.Location) error
+
+	// SKUInsert stores a new SKU. A taken SKU code is ErrDuplicate.
+	SKUInsert(ctx context.Context, s *inventory.SKU) error
+	// SKUGet returns the SKU with the code.
+	SKUGet(ctx context.Context, sku string) (*inventory.SKU, error)
+	// SKUList returns SKUs ordered by code, after p.After.
+	SKUList(ctx context.Context, p ListParams) ([]*inventory.SKU, error)
+	// SKUUpdate overwrites every field but SKU and CreatedAt.
+	SKUUpdate(ctx context.Context, s *inventory.SKU) error
+	// SKUMissing returns those of codes that are not stored, in the order
+	// given, without duplicates.
+	SKUMissing(ctx context.Context, codes []string) ([]string, error)
+
+	// OrderInsert stores a new order with its lines and assigns o.Number
+	// (sequential from 1001). An order whose Channel+ExternalID is already
+	// stored is ErrDuplicate. The channel must exist.
+	OrderInsert(ctx context.Context, o *order.Order) error
+	// OrderGet returns the order with its lines, by internal id.
+	OrderGet(ctx context.Context, id string) (*order.Order, error)
+	// OrderGetByNumber returns the order with its lines, by order number.
+	OrderGetByNumber(ctx context.Context, number int64) (*order.Order, error)
+	// OrderGetByExternalID returns the order a channel knows by externalID.
+	OrderGetByExternalID(ctx context.Context, channel, externalID string) (*order.Order, error)
+	// OrderList returns orders with their lines, newest (highest number)
+	// first, filtered by p.
+	OrderList(ctx context.Context, p OrderListParams) ([]*order.Order, error)
+	// OrderUpdate writes the order's mutable fields (status, hold, cancel
+	// reason, note, tags, totals, UpdatedAt) and every line's counters, if the
+	// stored version is still o.Version; it then increments o.Version. A
+	// stale version is ErrVersionConflict; an unknown id is KindNotFound.
+	OrderUpdate(ctx context.Context, o *order.Order) error
+
+	// EventInsert appends an event and assigns e.Seq.
+	EventInsert(ctx context.Context, e *orderly.Event) error
+	// EventList returns events with Seq > p.AfterSeq in Seq order, filtered by p.
+	EventList(ctx context.Context, p EventListParams) ([]*orderly.Event, error)
+
+	// APIKeyInsert stores a key. A taken name is ErrDuplicate.
+	APIKeyInsert(ctx context.Context, k *auth.APIKey) error
+	// APIKeyGetByHash returns the unrevoked key with the hash, or KindNotFound.
+	APIKeyGetByHash(ctx context.Context, hash string) (*auth.APIKey, error)
+	// APIKeyList returns every key ordered by name.
+	APIKeyList(ctx context.Context) ([]*auth.APIKey, error)
+
+	// IdempotencyBegin claims (scope, key) for a request with the given
+	// hash. If no record exists it stores rec (in progress, Status 0) and
+	// returns nil. If one exists it returns it unchanged: the caller compares
+	// hashes and replays, refuses or waits.
+	IdempotencyBegin(ctx context.Context, rec *IdempotencyRecord) (*IdempotencyRecord, error)
+	// IdempotencyReclaim takes over an in-progress record whose LockedAt is
+	// before staleBefore (its request died), setting LockedAt to now and
+	// RequestHash to hash. It reports whether it took it.
+	IdempotencyReclaim(ctx context.Context, scope, key, hash string, staleBefore, now time.Time) (bool, error)
+	// IdempotencyComplete records the response of an in-progress record.
+	IdempotencyComplete(ctx context.Context, scope, key string, status int, body []byte) error
+	// IdempotencyDelete forgets an in-progress record whose request failed
+	// in a way a retry may fix.
+	IdempotencyDelete(ctx context.Context, scope, key string) error
+	// IdempotencyPurge deletes records created before t and returns how many.
+	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
+}
+
+// ListParams pages through a list ordered by code.
+type ListParams struct {
+	// After is the last code of the previous page ("" for the first page).
+	After string
+	// Limit is the page size; 0 means DefaultLimit.
+	Limit int
+}
+
+// DefaultLimit and MaxLimit bound page sizes.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 500
+)
+
+// OrderListParams filters and pages orders. Zero values do not filter.
+type OrderListParams struct {
+	Channel string
+	Status  order.Status
+	// Query matches an order number, an external id or a customer e-mail
+	// exactly, or part of a customer name (case-insensitive).
+	Query        string
+	PlacedAfter  *time.Time // placed_at >= PlacedAfter
+	PlacedBefore *time.Time // placed_at < PlacedBefore
+	// BeforeNumber pages: only orders with a smaller number (0 = first page).
+	BeforeNumber int64
+	Limit        int
+}
+
+// EventListParams filters and pages events.
+type EventListParams struct {
+	AfterSeq int64
+	// OrderID, when set, returns one order's timeline.
+	OrderID string
+	Limit   int
+}
+
+// IdempotencyRecord remembers one Idempotency-Key and the response given.
+type IdempotencyRecord struct {
+	// Scope is who used the key for what: principal, method and path.
+	Scope string
+	Key   string
+	// RequestHash is the SHA-256 of the request body (hex).
+	RequestHash string
+	// Status is the response status, 0 while the request is in progress.
+	Status int
+	// Body is the response body.
+	Body      []byte
+	CreatedAt time.Time
+	LockedAt  time.Time
+}
+
+// Limit returns n clamped to [1, MaxLimit], with 0 meaning DefaultLimit.
+func Limit(n int) int {
+	switch {
+	case n <= 0:
+		return DefaultLimit
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}
