@@ -1,9 +1,11 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -307,6 +309,60 @@ func TestOrderActions(t *testing.T) {
 		for _, path := range []string{"/api/v1/orders/999999", "/api/v1/orders/0193a1b2-0000-7000-8000-000000000000", "/api/v1/orders/nope"} {
 			b.get(t, "admin", path).wantProblem(t, 404, "")
 			b.post(t, "admin", path+"/hold", `{"reason":"x"}`).wantProblem(t, 404, "")
+		}
+	})
+}
+
+// TestCreateOrderConcurrentPosts: 50 clients posting the same channel order
+// at once, without Idempotency-Key, store exactly one order; one client hears
+// 201 and every other 200 with the same order.
+func TestCreateOrderConcurrentPosts(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		const n = 50
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		statuses := map[int]int{}
+		ids := map[string]bool{}
+		start := make(chan struct{})
+		for range n {
+			wg.Go(func() {
+				<-start
+				r, err := http.NewRequest("POST", b.srv.URL+"/api/v1/orders", strings.NewReader(orderBody(chWeb, "RACE-1")))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				r.Header.Set("Content-Type", "application/json")
+				r.Header.Set("Authorization", "Bearer "+b.keys["channel"])
+				res, err := b.srv.Client().Do(r)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				defer res.Body.Close()
+				var o struct {
+					ID string `json:"id"`
+				}
+				if err := json.NewDecoder(res.Body).Decode(&o); err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				statuses[res.StatusCode]++
+				ids[o.ID] = true
+			})
+		}
+		close(start)
+		wg.Wait()
+		if statuses[http.StatusCreated] != 1 || statuses[http.StatusOK] != n-1 {
+			t.Fatalf("statuses %v, want one 201 and %d 200s", statuses, n-1)
+		}
+		if len(ids) != 1 {
+			t.Fatalf("clients saw %d different order ids, want 1", len(ids))
+		}
+		if got := b.countOrders(t); got != 1 {
+			t.Fatalf("%d orders stored, want 1", got)
 		}
 	})
 }

@@ -75,7 +75,7 @@ var roleNames = []string{"admin", "agent", "warehouse", "finance", "viewer", "ch
 var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 
 // setup builds a bundle over s.
-func setup(t *testing.T, s store.Store) *bundle {
+func setup(t testing.TB, s store.Store) *bundle {
 	t.Helper()
 	ctx := context.Background()
 	clock := &fakeClock{now: t0}

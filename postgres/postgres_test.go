@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/dbtest"
 	"github.com/orderly-oms/orderly/store"
+	"github.com/orderly-oms/orderly/store/sqlstore"
 	"github.com/orderly-oms/orderly/store/storetest"
 )
 
@@ -69,8 +70,11 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 			t.Errorf("transaction %d: %v", i, err)
 		}
 	}
-	if n := attempts.Load(); n != 3 {
-		t.Errorf("%d attempts, want 3 (one deadlock victim run again)", n)
+	// At least one victim ran again. Under load a retry can itself be
+	// chosen as a victim once more, so more attempts are allowed, up to
+	// the retry bound of both transactions.
+	if n := attempts.Load(); n < 3 || n > 2*sqlstore.MaxTxAttempts {
+		t.Errorf("%d attempts, want 3 to %d (a deadlock victim run again)", n, 2*sqlstore.MaxTxAttempts)
 	}
 	for _, code := range []string{"a", "b"} {
 		c, err := s.ChannelGet(ctx, code)
