@@ -21,36 +21,19 @@ import (
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/internal/clocktest"
 	"github.com/orderly-oms/orderly/internal/dbtest"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/service"
 	"github.com/orderly-oms/orderly/store"
 )
 
-// fakeClock is a settable clock, so tests decide what "now" is.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // bundle is one test's world: a store on one backend, the service over it,
 // the API served by a real HTTP server, and a key for every role.
 type bundle struct {
 	store store.Store
 	svc   *service.Service
-	clock *fakeClock
+	clock *clocktest.Clock
 	api   *api
 	srv   *httptest.Server
 	reg   *prometheus.Registry
@@ -78,7 +61,7 @@ var t0 = time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
 func setup(t testing.TB, s store.Store) *bundle {
 	t.Helper()
 	ctx := context.Background()
-	clock := &fakeClock{now: t0}
+	clock := clocktest.New(t0)
 	svc := service.New(s, clock, nil)
 	reg := prometheus.NewRegistry()
 	svc.OnOrderCreated = OrderCreatedHook(reg)
@@ -369,7 +352,7 @@ func (b *bundle) countOrders(t *testing.T) int {
 	return len(items)
 }
 
-var _ orderly.Clock = (*fakeClock)(nil)
+var _ orderly.Clock = (*clocktest.Clock)(nil)
 
 // syncBuffer is a bytes.Buffer safe for concurrent writers: the handler
 // logs from every request's goroutine.

@@ -11,30 +11,13 @@ import (
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/internal/clocktest"
 	"github.com/orderly-oms/orderly/internal/dbtest"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/service"
 	"github.com/orderly-oms/orderly/store"
 )
-
-// fixedClock is a clock tests move by hand.
-type fixedClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fixedClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fixedClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 var (
 	admin  = auth.Principal{Name: "key:admin", Role: auth.RoleAdmin}
@@ -46,7 +29,7 @@ var (
 type bundle struct {
 	svc   *service.Service
 	st    store.Store
-	clock *fixedClock
+	clock *clocktest.Clock
 }
 
 // setup returns a service over st with two channels, a location and three
@@ -54,7 +37,7 @@ type bundle struct {
 func setup(t *testing.T, st store.Store) bundle {
 	t.Helper()
 	ctx := context.Background()
-	clock := &fixedClock{now: time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)}
+	clock := clocktest.New(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 	svc := service.New(st, clock, nil)
 	for _, c := range []string{"web", "shop"} {
 		if _, err := svc.CreateChannel(ctx, admin, &channel.Channel{Code: c, Kind: channel.KindAPI, Name: c, Policy: channel.DefaultPolicy()}); err != nil {
