@@ -53,15 +53,20 @@ const (
 	PermReferenceRead   Permission = "reference:read"
 	PermReferenceManage Permission = "reference:manage" // channels, locations, SKUs
 	PermEventsRead      Permission = "events:read"
+	PermInventoryRead   Permission = "inventory:read"
+	// PermInventoryManage covers adjustments, counts and snapshots; a
+	// warehouse principal holds it for its own location only.
+	PermInventoryManage Permission = "inventory:manage"
 )
 
 var grants = map[Role][]Permission{
-	RoleAdmin:     {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermReferenceManage, PermEventsRead},
-	RoleAgent:     {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermEventsRead},
-	RoleWarehouse: {PermOrdersRead, PermReferenceRead},
-	RoleFinance:   {PermOrdersRead, PermReferenceRead, PermEventsRead},
-	RoleViewer:    {PermOrdersRead, PermReferenceRead, PermEventsRead},
-	RoleChannel:   {PermOrdersRead, PermOrdersCreate},
+	RoleAdmin: {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermReferenceManage, PermEventsRead,
+		PermInventoryRead, PermInventoryManage},
+	RoleAgent:     {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermEventsRead, PermInventoryRead},
+	RoleWarehouse: {PermOrdersRead, PermReferenceRead, PermInventoryRead, PermInventoryManage},
+	RoleFinance:   {PermOrdersRead, PermReferenceRead, PermEventsRead, PermInventoryRead},
+	RoleViewer:    {PermOrdersRead, PermReferenceRead, PermEventsRead, PermInventoryRead},
+	RoleChannel:   {PermOrdersRead, PermOrdersCreate, PermInventoryRead},
 }
 
 // Can reports whether role holds perm.
@@ -96,6 +101,13 @@ func (p Principal) Can(perm Permission) bool { return p.Role.Can(perm) }
 // a channel key sees only its own channel.
 func (p Principal) SeesChannel(code string) bool {
 	return p.Role != RoleChannel || p.Channel == code
+}
+
+// WorksAt reports whether the principal may act on stock at location: a
+// warehouse principal only at its own location, every other role that
+// holds the permission anywhere.
+func (p Principal) WorksAt(location string) bool {
+	return p.Role != RoleWarehouse || p.Location == location
 }
 
 // APIKey is a stored API key. The secret itself is shown once at creation

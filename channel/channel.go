@@ -8,6 +8,7 @@ package channel
 
 import (
 	"regexp"
+	"strconv"
 	"time"
 
 	"github.com/orderly-oms/orderly"
@@ -51,8 +52,12 @@ type Channel struct {
 	// never serialised to JSON, never logged.
 	Secret string `json:"-"`
 	// HasSecret tells readers whether a secret is set without revealing it.
-	HasSecret bool      `json:"has_secret"`
-	Policy    Policy    `json:"policy"`
+	HasSecret bool   `json:"has_secret"`
+	Policy    Policy `json:"policy"`
+	// Locations lists the codes of the locations whose stock this channel
+	// sells (its availability and reservations). Empty means every active
+	// location.
+	Locations []string  `json:"locations"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
 }
@@ -96,6 +101,19 @@ func (c *Channel) Validate() error {
 	}
 	orderly.CheckText(&p, "name", c.Name, 200)
 	orderly.CheckText(&p, "secret", c.Secret, 500)
+	if len(c.Locations) > 100 {
+		p.Add("locations", "has more than 100 locations")
+	}
+	seen := map[string]bool{}
+	for i, l := range c.Locations {
+		field := "locations[" + strconv.Itoa(i) + "]"
+		if !ValidCode(l) {
+			p.Add(field, "is not a valid location code")
+		} else if seen[l] {
+			p.Add(field, "lists %q twice", l)
+		}
+		seen[l] = true
+	}
 	if c.Policy.CancellationWindowMinutes < 0 {
 		p.Add("policy.cancellation_window_minutes", "must not be negative")
 	}

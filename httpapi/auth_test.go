@@ -62,7 +62,7 @@ func TestRoleMatrix(t *testing.T) {
 		status             int // on success
 		allowed            [6]bool
 	}
-	rows := func(role string, orderRef string) []row {
+	rows := func(role, orderRef, reportID string) []row {
 		return []row{
 			{"POST", "/api/v1/orders", orderBody(chWeb, "RM-"+role), 201, [6]bool{Y, Y, N, N, N, Y}},
 			{"GET", "/api/v1/orders", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
@@ -82,23 +82,40 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/api/v1/skus", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},
 			{"GET", "/api/v1/skus/SKU-1", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},
 			{"PATCH", "/api/v1/skus/SKU-1", `{"name":"SKU ` + role + `"}`, 200, [6]bool{Y, N, N, N, N, N}},
+			// Stock is written by admin anywhere and by the warehouse key at
+			// its own location (leeds) only; every other role only reads.
+			{"POST", "/api/v1/inventory/adjustments", `{"location":"leeds","sku":"SKU-1","delta":1,"reason":"receive"}`, 201, [6]bool{Y, N, Y, N, N, N}},
+			{"POST", "/api/v1/inventory/adjustments", `{"location":"york","sku":"SKU-1","delta":1,"reason":"receive"}`, 201, [6]bool{Y, N, N, N, N, N}},
+			{"PUT", "/api/v1/inventory/leeds/SKU-2", `{"on_hand":1000}`, 200, [6]bool{Y, N, Y, N, N, N}},
+			{"PUT", "/api/v1/inventory/york/SKU-2", `{"on_hand":5,"safety_stock":1}`, 200, [6]bool{Y, N, N, N, N, N}},
+			{"POST", "/api/v1/inventory/snapshots", `{"location":"leeds","mode":"partial","items":[{"sku":"SKU-1","on_hand":3}]}`, 201, [6]bool{Y, N, Y, N, N, N}},
+			{"POST", "/api/v1/inventory/snapshots", `{"location":"york","mode":"partial","items":[{"sku":"SKU-1","on_hand":3}]}`, 201, [6]bool{Y, N, N, N, N, N}},
+			{"GET", "/api/v1/inventory", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			{"GET", "/api/v1/inventory/leeds/SKU-1/ledger", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			{"GET", "/api/v1/availability?sku=SKU-1", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			{"GET", "/api/v1/reconciliation/reports", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			{"GET", "/api/v1/reconciliation/reports/" + reportID, "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 		}
 	}
 	each(t, func(t *testing.T, b *bundle) {
 		// Every route of the table is in the matrix.
 		for _, rt := range b.api.routes() {
 			found := rt.public
-			for _, r := range rows("x", "1001") {
-				found = found || r.method == rt.method && pathMatches(rt.path, r.path)
+			for _, r := range rows("x", "1001", "x") {
+				path, _, _ := strings.Cut(r.path, "?")
+				found = found || r.method == rt.method && pathMatches(rt.path, path)
 			}
 			if !found {
 				t.Errorf("%s is missing from the role matrix", rt.pattern())
 			}
 		}
 
+		// A second location, not the warehouse key's.
+		b.post(t, "admin", "/api/v1/locations", `{"code":"york","name":"York","kind":"store"}`).want(t, 201)
+		report := b.post(t, "admin", "/api/v1/inventory/snapshots", `{"location":"leeds","mode":"partial","items":[]}`).want(t, 201).json(t)
 		for i, role := range roleNames {
 			_, number := b.createOrder(t, chWeb, "matrix-"+role) // an order of the channel key's channel
-			for _, r := range rows(role, number) {
+			for _, r := range rows(role, number, report["id"].(string)) {
 				res := b.do(t, req{method: r.method, path: r.path, key: role, body: r.body})
 				if r.allowed[i] {
 					res.want(t, r.status)

@@ -149,6 +149,11 @@ func (n *number) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
+// present reports whether the number was sent, and not as null.
+func (n number) present() bool {
+	return len(n.raw) > 0 && string(n.raw) != "null"
+}
+
 // int64 returns the number, or records a problem under field and returns 0.
 // An absent or null number is 0. what says what the number counts, for the
 // messages ("minor units", "units").
@@ -220,20 +225,22 @@ func (n nullable[T]) patch() **T {
 
 // queryParams checks a list request's query string: every parameter must
 // be one the route knows (a typo like "stauts" must not silently return
-// everything) and given at most once.
+// everything) and given at most once, unless its allowed name ends in "*"
+// ("sku*": ?sku=A&sku=B names two SKUs).
 func queryParams(q url.Values, allowed ...string) error {
 	for name, vs := range q {
-		known := false
+		known, repeats := false, false
 		for _, a := range allowed {
-			if name == a {
-				known = true
+			base, many := strings.CutSuffix(a, "*")
+			if name == base {
+				known, repeats = true, many
 				break
 			}
 		}
 		if !known {
 			return badRequest(name, "unknown query parameter")
 		}
-		if len(vs) > 1 {
+		if len(vs) > 1 && !repeats {
 			return badRequest(name, "must be given at most once")
 		}
 	}

@@ -24,7 +24,7 @@ func FuzzDecodeOrderRequest(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		o, err := decodeOrderRequest(body, t0)
+		o, _, err := decodeOrderRequest(body, t0)
 		if err == nil {
 			if o == nil {
 				t.Fatal("nil order and nil error")

@@ -14,7 +14,7 @@ import (
 	"github.com/orderly-oms/orderly/store"
 )
 
-// The Idempotency-Key header makes a POST or PATCH safe to retry. The first
+// The Idempotency-Key header makes a POST, PUT or PATCH safe to retry. The first
 // request with a key claims it in the store; its response is recorded once
 // written; later requests with the same key and the same body get that
 // response again (Idempotent-Replayed: true), without running the handler.
@@ -158,7 +158,7 @@ func (a *api) replay(w http.ResponseWriter, r *http.Request, rt route, rec *stor
 		var created map[string]any
 		if json.Unmarshal(rec.Body, &created) == nil {
 			if k, ok := created[rt.locate].(string); ok {
-				h.Set("Location", resourcePath(r.URL.Path, k))
+				h.Set("Location", rt.createdAt(r, k))
 			}
 		}
 	}

@@ -24,7 +24,7 @@ func TestJSONErrorPaths(t *testing.T) {
 		{`{"billing_address":{"country":"GB","zip":"x"}}`, "billing_address.zip"},
 	}
 	for _, c := range cases {
-		_, err := decodeOrderRequest([]byte(c.body), t0)
+		_, _, err := decodeOrderRequest([]byte(c.body), t0)
 		var re *requestError
 		if !errors.As(err, &re) || len(re.fields) != 1 || re.fields[0].Field != c.field {
 			t.Errorf("%s: %v, want a 400 naming %s", c.body, err, c.field)

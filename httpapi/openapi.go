@@ -59,6 +59,14 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[auth.Role]():              strs(auth.Roles),
 	reflect.TypeFor[order.FulfilmentStatus](): {string(order.FulfilmentUnfulfilled), string(order.FulfilmentPartial),
 		string(order.FulfilmentFulfilled), string(order.FulfilmentDelivered), string(order.FulfilmentNone)},
+	reflect.TypeFor[inventory.Reason](): {string(inventory.ReasonReceive), string(inventory.ReasonAdjust), string(inventory.ReasonDamage),
+		string(inventory.ReasonCount), string(inventory.ReasonReserve), string(inventory.ReasonRelease), string(inventory.ReasonShip),
+		string(inventory.ReasonReturn), string(inventory.ReasonTransferIn), string(inventory.ReasonTransferOut)},
+	reflect.TypeFor[adjustmentReason]():       strs(inventory.AdjustmentReasons),
+	reflect.TypeFor[inventory.SnapshotMode](): {string(inventory.SnapshotFull), string(inventory.SnapshotPartial)},
+	reflect.TypeFor[inventory.Cause](): {string(inventory.CauseNone), string(inventory.CauseMovementsAfterCount),
+		string(inventory.CauseUnreleasedReservations), string(inventory.CauseMissingFromSnapshot),
+		string(inventory.CauseUnknownToOrderly), string(inventory.CauseUnknownSKU), string(inventory.CauseUnexplained)},
 	reflect.TypeFor[order.PaymentStatus](): {string(order.PaymentUnpaid), string(order.PaymentAuthorized),
 		string(order.PaymentPartiallyPaid), string(order.PaymentPaid), string(order.PaymentPartiallyRefunded), string(order.PaymentRefunded)},
 }
@@ -74,34 +82,49 @@ func strs[S ~string](v []S) []string {
 // fieldDocs describes fields of types outside this package, whose doc
 // comments reflection cannot read. Keys are "TypeName.json_name".
 var fieldDocs = map[string]string{
-	"Order.id":                  "Internal id (UUIDv7).",
-	"Order.number":              "Human order number, unique and sequential from 1001.",
-	"Order.external_id":         "The channel's own id for the order.",
-	"Order.currency":            "ISO 4217 code; every amount of the order is in its minor units.",
-	"Order.totals":              "Computed by Orderly from the lines, never taken from the client.",
-	"Order.version":             "Increases by one with every change.",
-	"Line.quantity":             "Units ordered.",
-	"Line.unit_price":           "Price of one unit before discount and tax, in minor units.",
-	"Line.discount":             "Discount on the whole line, in minor units.",
-	"Line.tax":                  "Tax on the whole line, in minor units.",
-	"Line.cancelled":            "Units cancelled.",
-	"Line.allocated":            "Units reserved at a location.",
-	"Line.backordered":          "Units waiting for stock.",
-	"Line.shipped":              "Units shipped.",
-	"Line.delivered":            "Units delivered.",
-	"Line.returned":             "Units returned.",
-	"ShippingLine.price":        "In minor units.",
-	"Totals.subtotal":           "Sum of quantity × unit_price, in minor units.",
-	"Totals.total":              "subtotal − discount_total + shipping_total + tax_total, in minor units.",
-	"Hold.previous":             "The status the order returns to when released.",
-	"Address.country":           "ISO 3166-1 alpha-2 code, upper case.",
-	"Channel.has_secret":        "Whether a webhook secret is set. The secret itself is never returned.",
-	"Event.actor":               `Who caused the change: "key:<name>", "user:<email>" or "system".`,
-	"Event.data":                "The event's payload; its shape depends on type.",
-	"FieldError.field":          "JSON path of the field as the client sent it, e.g. lines[2].quantity.",
-	"Location.active":           "Whether the location may be routed to.",
-	"SKU.weight_grams":          "Shipping weight of one unit.",
-	"Policy.return_window_days": "Days after delivery a return may be requested; 0 means no returns.",
+	"Order.id":                       "Internal id (UUIDv7).",
+	"Order.number":                   "Human order number, unique and sequential from 1001.",
+	"Order.external_id":              "The channel's own id for the order.",
+	"Order.currency":                 "ISO 4217 code; every amount of the order is in its minor units.",
+	"Order.totals":                   "Computed by Orderly from the lines, never taken from the client.",
+	"Order.version":                  "Increases by one with every change.",
+	"Line.quantity":                  "Units ordered.",
+	"Line.unit_price":                "Price of one unit before discount and tax, in minor units.",
+	"Line.discount":                  "Discount on the whole line, in minor units.",
+	"Line.tax":                       "Tax on the whole line, in minor units.",
+	"Line.cancelled":                 "Units cancelled.",
+	"Line.allocated":                 "Units reserved at a location.",
+	"Line.backordered":               "Units waiting for stock.",
+	"Line.shipped":                   "Units shipped.",
+	"Line.delivered":                 "Units delivered.",
+	"Line.returned":                  "Units returned.",
+	"ShippingLine.price":             "In minor units.",
+	"Totals.subtotal":                "Sum of quantity × unit_price, in minor units.",
+	"Totals.total":                   "subtotal − discount_total + shipping_total + tax_total, in minor units.",
+	"Hold.previous":                  "The status the order returns to when released.",
+	"Address.country":                "ISO 3166-1 alpha-2 code, upper case.",
+	"Channel.has_secret":             "Whether a webhook secret is set. The secret itself is never returned.",
+	"Event.actor":                    `Who caused the change: "key:<name>", "user:<email>" or "system".`,
+	"Event.data":                     "The event's payload; its shape depends on type.",
+	"FieldError.field":               "JSON path of the field as the client sent it, e.g. lines[2].quantity.",
+	"Location.active":                "Whether the location may be routed to.",
+	"SKU.weight_grams":               "Shipping weight of one unit.",
+	"Policy.return_window_days":      "Days after delivery a return may be requested; 0 means no returns.",
+	"Channel.locations":              "Codes of the locations whose stock the channel sells; empty means every active location.",
+	"Balance.on_hand":                "Units physically at the location.",
+	"Balance.reserved":               "Units claimed by open orders and not yet shipped. May exceed on_hand after a count found less.",
+	"Balance.safety_stock":           "Units held back from what is promised.",
+	"Movement.seq":                   "Orders the ledger.",
+	"Movement.delta_on_hand":         "Signed change of on hand.",
+	"Movement.delta_reserved":        "Signed change of reserved.",
+	"Movement.reference":             `What caused the movement: "order:<id>", "reconciliation:<id>", or the client's own reference.`,
+	"DriftLine.expected":             "Orderly's on hand when the snapshot arrived.",
+	"DriftLine.counted":              "The snapshot's figure (0 for a SKU a full snapshot left out).",
+	"DriftLine.drift":                "counted − expected.",
+	"DriftLine.moved_since_count":    "Net on-hand change Orderly recorded at or after counted_at (0 without it).",
+	"DriftLine.cause":                "The likely explanation of the drift.",
+	"SKUAvailability.available":      "Sum over the locations that feed the channel (every active location without one).",
+	"LocationAvailability.available": "on_hand − reserved − safety_stock, never below zero.",
 }
 
 // schemaGen builds JSON Schemas for Go types and collects the named ones
@@ -321,7 +344,7 @@ var problemResponses = map[int]struct{ name, about string }{
 	401: {"Unauthorized", "No API key, or an unknown or revoked one."},
 	403: {"Forbidden", "The key's role may not do this."},
 	404: {"NotFound", "No such resource, or one the key may not see."},
-	409: {"Conflict", "The request clashes with the current state (e.g. an invalid status transition, a taken code), or a request with the same Idempotency-Key is still in progress."},
+	409: {"Conflict", "The request clashes with the current state (e.g. an invalid status transition, a taken code, not enough stock for a strict order), or a request with the same Idempotency-Key is still in progress."},
 	413: {"ContentTooLarge", "The body exceeds 1 MiB."},
 	415: {"UnsupportedMediaType", "The body is not application/json."},
 	422: {"UnprocessableContent", "The input breaks a rule; errors names each field. Also: an Idempotency-Key reused with a different body."},
@@ -358,7 +381,7 @@ func buildOpenAPI(routes []route, version string) map[string]any {
 			"version": version,
 			"description": "Orderly's JSON API. Authenticate with `Authorization: Bearer <api key>`. " +
 				"Money is an integer of minor units of the order's currency (1999 EUR is 19.99 EUR). " +
-				"Errors are RFC 9457 problem details. Every POST and PATCH accepts an Idempotency-Key. " +
+				"Errors are RFC 9457 problem details. Every POST, PUT and PATCH accepts an Idempotency-Key. " +
 				"Lists page with limit and cursor.",
 		},
 		"security": []any{map[string]any{"bearer": []any{}}},
@@ -367,6 +390,8 @@ func buildOpenAPI(routes []route, version string) map[string]any {
 			map[string]any{"name": "channels", "description": "Sales channels and their policies."},
 			map[string]any{"name": "locations", "description": "Warehouses, stores and drop-shippers."},
 			map[string]any{"name": "skus", "description": "The catalogue of stock keeping units."},
+			map[string]any{"name": "inventory", "description": "Stock: adjustments, counts, balances, the ledger, availability."},
+			map[string]any{"name": "reconciliation", "description": "Stock snapshots from a WMS, ERP or POS, and the drift reports they produce."},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document."},
 		},
 		"paths": paths,
@@ -404,11 +429,19 @@ func operation(g *schemaGen, rt route) map[string]any {
 
 	var params []any
 	for _, m := range pathParamRE.FindAllStringSubmatch(rt.path, -1) {
+		about, ok := pathParamDocs[rt.op+"."+m[1]]
+		if !ok {
+			about = pathParamDocs[m[1]]
+		}
 		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true,
-			"description": pathParamDocs[m[1]], "schema": map[string]any{"type": "string"}})
+			"description": about, "schema": map[string]any{"type": "string"}})
 	}
 	for _, q := range rt.query {
-		params = append(params, map[string]any{"name": q.name, "in": "query", "description": q.about, "schema": q.schema})
+		param := map[string]any{"name": q.name, "in": "query", "description": q.about, "schema": q.schema}
+		if q.schema["type"] == "array" {
+			param["style"], param["explode"] = "form", true // ?sku=A&sku=B
+		}
+		params = append(params, param)
 	}
 	if rt.mutating() && !rt.public {
 		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
@@ -435,7 +468,7 @@ func operation(g *schemaGen, rt route) map[string]any {
 		resp := map[string]any{"description": about,
 			"content": map[string]any{ct: map[string]any{"schema": g.schema(reflect.TypeOf(rt.response), false)}}}
 		headers := map[string]any{}
-		if status == http.StatusCreated {
+		if status == http.StatusCreated && rt.locate != "" {
 			headers["Location"] = map[string]any{"description": "The new resource's URL path.", "schema": map[string]any{"type": "string"}}
 		}
 		if rt.mutating() && !rt.public {

@@ -165,6 +165,33 @@ func TestSchemaGenerator(t *testing.T) {
 	if enum := jsonString(props("Order")["status"].(map[string]any)["enum"]); !strings.Contains(enum, `"on_hold"`) {
 		t.Errorf("Order.status enum %s", enum)
 	}
+
+	// Inventory: a balance flattens the stored one and adds available; an
+	// adjustment offers only the client reasons, a movement shows them all.
+	if req := jsonString(get("Balance")["required"]); !strings.Contains(req, `"available"`) || !strings.Contains(req, `"on_hand"`) {
+		t.Errorf("Balance required %s", req)
+	}
+	if enum := jsonString(props("AdjustmentRequest")["reason"].(map[string]any)["enum"]); strings.Contains(enum, `"count"`) || !strings.Contains(enum, `"receive"`) {
+		t.Errorf("AdjustmentRequest.reason enum %s", enum)
+	}
+	if enum := jsonString(props("Movement")["reason"].(map[string]any)["enum"]); !strings.Contains(enum, `"reserve"`) {
+		t.Errorf("Movement.reason enum %s", enum)
+	}
+	if props("DriftLine")["correction"] == nil || props("OrderDetail")["allocations"] == nil || props("OrderRequest")["strict"] == nil {
+		t.Error("DriftLine.correction, OrderDetail.allocations or OrderRequest.strict missing")
+	}
+	if _, has := props("ReportSummary")["lines"]; has {
+		t.Error("a listed report has lines")
+	}
+	if typ := props("ChannelPatchRequest")["locations"].(map[string]any)["type"]; typ != "array" {
+		t.Errorf("ChannelPatchRequest.locations type %v", typ)
+	}
+	// The repeatable sku parameter is an exploded array.
+	for _, prm := range doc["paths"].(map[string]any)["/api/v1/availability"].(map[string]any)["get"].(map[string]any)["parameters"].([]any) {
+		if m := prm.(map[string]any); m["name"] == "sku" && (m["explode"] != true || m["schema"].(map[string]any)["type"] != "array") {
+			t.Errorf("availability sku parameter %v", m)
+		}
+	}
 }
 
 func keys(m map[string]any) []string {

@@ -5,9 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/store"
 )
@@ -25,6 +27,7 @@ type orderRequest struct {
 	ShippingLines   []shippingLineRequest `json:"shipping_lines"`
 	Note            string                `json:"note"`
 	Tags            []string              `json:"tags"`
+	Strict          bool                  `json:"strict,omitempty" doc:"Refuse the order (409, code insufficient_stock, errors naming lines[i].quantity) when its stock cannot be reserved in full, and store nothing. By default a short order is stored on hold (hold.reason insufficient_stock) with the missing units backordered."`
 }
 
 // lineRequest is one line of an orderRequest.
@@ -45,14 +48,20 @@ type shippingLineRequest struct {
 }
 
 // decodeOrderRequest turns a POST /api/v1/orders body into an order input
-// that passes order.Validate, or returns a 400 *requestError (the body is
-// not the JSON we take) or a KindInvalid *orderly.Error listing every bad
-// field. A missing placed_at becomes now.
-func decodeOrderRequest(body []byte, now time.Time) (*order.Order, error) {
+// that passes order.Validate and the request's strict flag, or returns a
+// 400 *requestError (the body is not the JSON we take) or a KindInvalid
+// *orderly.Error listing every bad field. A missing placed_at becomes now.
+func decodeOrderRequest(body []byte, now time.Time) (*order.Order, bool, error) {
 	var req orderRequest
 	if err := decodeJSON(body, &req); err != nil {
-		return nil, err
+		return nil, false, err
 	}
+	o, err := req.order(now)
+	return o, req.Strict, err
+}
+
+// order converts the request into an order input.
+func (req *orderRequest) order(now time.Time) (*order.Order, error) {
 	var p orderly.Problems
 	o := &order.Order{
 		Channel: req.Channel, ExternalID: req.ExternalID, Currency: req.Currency, Customer: req.Customer,
@@ -138,10 +147,29 @@ func newOrderView(o *order.Order) orderView {
 	return orderView{Order: &c, FulfilmentStatus: o.FulfilmentStatus(), PaymentStatus: o.PaymentStatus()}
 }
 
-// orderDetailView is one order with its timeline.
+// orderDetailView is one order with its reservations and timeline.
 type orderDetailView struct {
 	orderView
-	Timeline []*orderly.Event `json:"timeline" doc:"The order's events, oldest first: who did what, when and why."`
+	Allocations []allocationView `json:"allocations" doc:"The order's open reservations: where its allocated units sit. Empty when nothing is reserved."`
+	Timeline    []*orderly.Event `json:"timeline" doc:"The order's events, oldest first: who did what, when and why."`
+}
+
+// allocationView is the part of an order line reserved at one location.
+type allocationView struct {
+	ID        string    `json:"id"`
+	LineID    string    `json:"line_id" doc:"The order line (lines[].id) the units are reserved for."`
+	SKU       string    `json:"sku"`
+	Location  string    `json:"location" doc:"The location holding the reserved units."`
+	Quantity  int64     `json:"quantity" doc:"Units still reserved there."`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+func newAllocationViews(allocs []*inventory.Allocation) []allocationView {
+	out := make([]allocationView, len(allocs))
+	for i, a := range allocs {
+		out[i] = allocationView{ID: a.ID, LineID: a.LineID, SKU: a.SKU, Location: a.Location, Quantity: a.Quantity, CreatedAt: a.CreatedAt}
+	}
+	return out
 }
 
 // orderList is a page of orders.
@@ -159,11 +187,11 @@ type reasonRequest struct {
 type emptyRequest struct{}
 
 func (a *api) createOrder(w http.ResponseWriter, r *http.Request) error {
-	o, err := decodeOrderRequest(bodyOf(r), a.svc.Now().Now())
+	o, strict, err := decodeOrderRequest(bodyOf(r), a.svc.Now().Now())
 	if err != nil {
 		return err
 	}
-	out, created, err := a.svc.CreateOrder(r.Context(), principal(r), o)
+	out, created, err := a.svc.CreateOrder(r.Context(), principal(r), o, strict)
 	if err != nil {
 		return err
 	}
@@ -225,6 +253,10 @@ func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	allocs, err := a.svc.OrderAllocations(r.Context(), p, o.ID)
+	if err != nil {
+		return err
+	}
 	events, err := a.svc.Timeline(r.Context(), p, o.ID)
 	if err != nil {
 		return err
@@ -232,7 +264,8 @@ func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if events == nil {
 		events = []*orderly.Event{}
 	}
-	return writeJSON(w, http.StatusOK, orderDetailView{orderView: newOrderView(o), Timeline: events})
+	return writeJSON(w, http.StatusOK, orderDetailView{orderView: newOrderView(o),
+		Allocations: newAllocationViews(allocs), Timeline: events})
 }
 
 func (a *api) holdOrder(w http.ResponseWriter, r *http.Request) error {
@@ -273,7 +306,11 @@ func (a *api) cancelOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 // resourcePath is the URL path of a new resource: its collection's path
-// and its key, escaped.
+// and its key, escaped. A key of "." or ".." (a SKU code may be either) is
+// escaped too, or clients and the router would read it as a dot segment.
 func resourcePath(collection, key string) string {
+	if strings.Trim(key, ".") == "" {
+		return collection + "/" + strings.Repeat("%2E", len(key))
+	}
 	return collection + "/" + url.PathEscape(key)
 }

@@ -32,10 +32,14 @@ func TestCreateOrder(t *testing.T) {
 		}
 		lines := o["lines"].([]any)
 		l0 := lines[0].(map[string]any)
-		for _, counter := range []string{"cancelled", "allocated", "backordered", "shipped", "delivered", "returned"} {
+		for _, counter := range []string{"cancelled", "backordered", "shipped", "delivered", "returned"} {
 			if l0[counter] != 0.0 {
 				t.Errorf("lines[0].%s = %v, want 0", counter, l0[counter])
 			}
+		}
+		// The fixture stock covers the order: every unit is reserved.
+		if l0["allocated"] != 2.0 || lines[1].(map[string]any)["allocated"] != 1.0 {
+			t.Errorf("allocated %v and %v, want 2 and 1", l0["allocated"], lines[1].(map[string]any)["allocated"])
 		}
 		if l0["quantity"] != 2.0 || l0["unit_price"] != 1999.0 || l0["id"] == "" {
 			t.Errorf("lines[0] = %v", l0)
@@ -60,8 +64,12 @@ func TestCreateOrder(t *testing.T) {
 				t.Errorf("GET %s: id %v", ref, d["id"])
 			}
 			tl := d["timeline"].([]any)
-			if len(tl) != 1 || tl[0].(map[string]any)["type"] != "order.created" || tl[0].(map[string]any)["actor"] != "key:admin-key" {
+			if len(tl) != 2 || tl[0].(map[string]any)["type"] != "order.created" || tl[0].(map[string]any)["actor"] != "key:admin-key" ||
+				tl[1].(map[string]any)["type"] != "order.allocated" {
 				t.Errorf("GET %s: timeline %v", ref, tl)
+			}
+			if allocs := d["allocations"].([]any); len(allocs) != 2 {
+				t.Errorf("GET %s: allocations %v, want one per line", ref, allocs)
 			}
 		}
 
@@ -297,9 +305,12 @@ func TestOrderActions(t *testing.T) {
 		for _, e := range d["timeline"].([]any) {
 			types = append(types, e.(map[string]any)["type"].(string))
 		}
-		want := "order.created order.held order.released order.held order.released order.cancelled"
+		want := "order.created order.allocated order.held order.released order.held order.released order.cancelled"
 		if strings.Join(types, " ") != want {
 			t.Errorf("timeline %v, want %s", types, want)
+		}
+		if allocs := d["allocations"].([]any); len(allocs) != 0 {
+			t.Errorf("a cancelled order still holds allocations %v", allocs)
 		}
 		if d["cancel_reason"] != "customer asked" || d["fulfilment_status"] != "none" {
 			t.Errorf("cancel_reason %v fulfilment_status %v", d["cancel_reason"], d["fulfilment_status"])

@@ -17,11 +17,12 @@ import (
 
 // channelRequest is the body of POST /api/v1/channels.
 type channelRequest struct {
-	Code   string         `json:"code" openapi:"required" doc:"Unique and URL-safe: 1-64 of a-z, 0-9, '-' and '_'."`
-	Kind   channel.Kind   `json:"kind" openapi:"required"`
-	Name   string         `json:"name" openapi:"required"`
-	Secret string         `json:"secret,omitempty" writeOnly:"true" doc:"Verifies the channel's inbound webhooks. Write-only: never returned; has_secret tells whether one is set."`
-	Policy *policyRequest `json:"policy,omitempty" doc:"Fields left out take the default policy's values."`
+	Code      string         `json:"code" openapi:"required" doc:"Unique and URL-safe: 1-64 of a-z, 0-9, '-' and '_'."`
+	Kind      channel.Kind   `json:"kind" openapi:"required"`
+	Name      string         `json:"name" openapi:"required"`
+	Secret    string         `json:"secret,omitempty" writeOnly:"true" doc:"Verifies the channel's inbound webhooks. Write-only: never returned; has_secret tells whether one is set."`
+	Policy    *policyRequest `json:"policy,omitempty" doc:"Fields left out take the default policy's values."`
+	Locations []string       `json:"locations,omitempty" doc:"Codes of the locations whose stock the channel sells (availability and reservations). Left out or empty: every active location."`
 }
 
 // policyRequest sets some or all of a channel's policy.
@@ -41,10 +42,21 @@ func (p *policyRequest) patch() *service.PolicyPatch {
 
 // channelPatchRequest is the body of PATCH /api/v1/channels/{code}.
 type channelPatchRequest struct {
-	Kind   *channel.Kind  `json:"kind,omitempty"`
-	Name   *string        `json:"name,omitempty"`
-	Secret *string        `json:"secret,omitempty" writeOnly:"true" doc:"A new webhook secret; \"\" removes it. Write-only."`
-	Policy *policyRequest `json:"policy,omitempty" doc:"Only the fields given change."`
+	Kind      *channel.Kind  `json:"kind,omitempty"`
+	Name      *string        `json:"name,omitempty"`
+	Secret    *string        `json:"secret,omitempty" writeOnly:"true" doc:"A new webhook secret; \"\" removes it. Write-only."`
+	Policy    *policyRequest `json:"policy,omitempty" doc:"Only the fields given change."`
+	Locations *[]string      `json:"locations,omitempty" doc:"Replaces the whole list of feeding locations; [] means every active location. Left out or null: unchanged."`
+}
+
+// channelView returns c as the API shows it: lists are arrays, never null.
+func channelView(c *channel.Channel) *channel.Channel {
+	if c == nil || c.Locations != nil {
+		return c
+	}
+	cp := *c
+	cp.Locations = []string{}
+	return &cp
 }
 
 // channelList is a page of channels.
@@ -58,7 +70,8 @@ func (a *api) createChannel(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(bodyOf(r), &req); err != nil {
 		return err
 	}
-	c := &channel.Channel{Code: req.Code, Kind: req.Kind, Name: req.Name, Secret: req.Secret, Policy: channel.DefaultPolicy()}
+	c := &channel.Channel{Code: req.Code, Kind: req.Kind, Name: req.Name, Secret: req.Secret, Policy: channel.DefaultPolicy(),
+		Locations: req.Locations}
 	if pp := req.Policy.patch(); pp != nil {
 		setIf(&c.Policy.CancellationWindowMinutes, pp.CancellationWindowMinutes)
 		setIf(&c.Policy.ReturnWindowDays, pp.ReturnWindowDays)
@@ -69,7 +82,7 @@ func (a *api) createChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Location", resourcePath(r.URL.Path, out.Code))
-	return writeJSON(w, http.StatusCreated, out)
+	return writeJSON(w, http.StatusCreated, channelView(out))
 }
 
 func (a *api) listChannels(w http.ResponseWriter, r *http.Request) error {
@@ -81,6 +94,9 @@ func (a *api) listChannels(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	for i, c := range items {
+		items[i] = channelView(c)
+	}
 	return writeJSON(w, http.StatusOK, channelList{Items: nonNil(items), NextCursor: encodeCursor("channels", next)})
 }
 
@@ -89,7 +105,7 @@ func (a *api) getChannel(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return writeJSON(w, http.StatusOK, channelView(c))
 }
 
 func (a *api) patchChannel(w http.ResponseWriter, r *http.Request) error {
@@ -98,12 +114,12 @@ func (a *api) patchChannel(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c, err := a.svc.UpdateChannel(r.Context(), principal(r), r.PathValue("code"), service.ChannelPatch{
-		Name: req.Name, Kind: req.Kind, Secret: req.Secret, Policy: req.Policy.patch(),
+		Name: req.Name, Kind: req.Kind, Secret: req.Secret, Policy: req.Policy.patch(), Locations: req.Locations,
 	})
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, http.StatusOK, c)
+	return writeJSON(w, http.StatusOK, channelView(c))
 }
 
 // locationRequest is the body of POST /api/v1/locations.

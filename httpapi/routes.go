@@ -44,9 +44,13 @@ type route struct {
 	// query documents the query parameters a list takes.
 	query []queryParam
 	// locate names the response field holding a created resource's key,
-	// from which Location is rebuilt when a 201 is replayed.
+	// from which Location is rebuilt when a 201 is replayed. A 201 without
+	// it (an adjustment) sends no Location.
 	locate string
-	handle func(w http.ResponseWriter, r *http.Request) error
+	// collection is the path the created resource lives under, when it is
+	// not the request's path (a snapshot creates a reconciliation report).
+	collection string
+	handle     func(w http.ResponseWriter, r *http.Request) error
 }
 
 // queryParam documents one query parameter.
@@ -59,7 +63,18 @@ type queryParam struct {
 func (rt route) pattern() string { return rt.method + " " + rt.path }
 
 // mutating reports whether the route takes a body and an Idempotency-Key.
-func (rt route) mutating() bool { return rt.method == http.MethodPost || rt.method == http.MethodPatch }
+func (rt route) mutating() bool {
+	return rt.method == http.MethodPost || rt.method == http.MethodPatch || rt.method == http.MethodPut
+}
+
+// createdAt returns the Location of a resource this route created with key.
+func (rt route) createdAt(r *http.Request, key string) string {
+	collection := rt.collection
+	if collection == "" {
+		collection = r.URL.Path
+	}
+	return resourcePath(collection, key)
+}
 
 // Query parameters shared by every list.
 var (
@@ -155,14 +170,73 @@ func (a *api) routes() []route {
 		{method: "PATCH", path: "/api/v1/skus/{sku}", op: "updateSKU", tag: "skus", perm: auth.PermReferenceManage,
 			summary: "Change a SKU", about: "Fields left out stay as they are.",
 			request: skuPatchRequest{}, status: 200, response: &inventory.SKU{}, handle: a.patchSKU},
+
+		// Inventory.
+		{method: "POST", path: "/api/v1/inventory/adjustments", op: "adjustStock", tag: "inventory", perm: auth.PermInventoryManage,
+			summary: "Move stock: receive, adjust, damage, return, transfer",
+			about: "Writes one ledger movement and updates the balance in one transaction. The delta's sign must fit the reason. " +
+				"A result below zero on hand is a 422 naming delta and writes nothing; one below what is reserved is accepted and " +
+				"puts the orders whose reservations are no longer covered on hold (stock_shortage). " + warehouseNote,
+			request: adjustmentRequest{}, status: 201, response: adjustmentView{}, handle: a.adjustStock},
+		{method: "PUT", path: "/api/v1/inventory/{location}/{sku}", op: "countStock", tag: "inventory", perm: auth.PermInventoryManage,
+			summary: "Set a balance to a count",
+			about: "Sets on hand (and safety_stock, if given) to absolute figures; the on-hand change is a count movement carrying the difference. " +
+				"A count below what is reserved is accepted — it is the truth — and puts the orders whose reservations are no longer covered on hold " +
+				"(stock_shortage, with an inventory.shortage event). " + warehouseNote + " " + skuPathNote,
+			request: countRequest{}, status: 200, response: balanceView{}, handle: a.countStock},
+		{method: "GET", path: "/api/v1/inventory", op: "listBalances", tag: "inventory", perm: auth.PermInventoryRead,
+			summary: "List balances by location and SKU",
+			about:   "Every (location, SKU) that has had stock, ordered by location then SKU. Filter by sku for one SKU's stock everywhere, or by both for one balance.",
+			status:  200, response: balanceList{}, handle: a.listBalances,
+			query: []queryParam{
+				{"location", str(), "Only this location's balances."},
+				{"sku", str(), "Only this SKU's balances (any SKU code, no escaping beyond the query string's)."},
+				limitQuery, cursorQuery,
+			}},
+		{method: "GET", path: "/api/v1/inventory/{location}/{sku}/ledger", op: "getLedger", tag: "inventory", perm: auth.PermInventoryRead,
+			summary: "One balance's ledger, newest first",
+			about:   "Every movement of the SKU at the location: receipts, counts, reservations, releases, … An unknown pair has an empty ledger. " + skuPathNote,
+			status:  200, response: movementList{}, handle: a.ledger, query: []queryParam{limitQuery, cursorQuery}},
+		{method: "GET", path: "/api/v1/availability", op: "getAvailability", tag: "inventory", perm: auth.PermInventoryRead,
+			summary: "What can be promised, per SKU",
+			about: "Sums available (on_hand − reserved − safety_stock, never below zero) over the active locations that feed the channel: " +
+				"its own list, or every active location when it has none or no channel is given. A channel key may only name its own channel.",
+			status: 200, response: availabilityList{}, handle: a.availability,
+			query: []queryParam{
+				{"sku", map[string]any{"type": "array", "items": str(), "minItems": 1, "maxItems": 100},
+					"The SKUs to look up; repeat it for several (?sku=A&sku=B), 1 to 100."},
+				{"channel", str(), "Count only the locations that feed this channel."},
+			}},
+
+		// Reconciliation.
+		{method: "POST", path: "/api/v1/inventory/snapshots", op: "submitSnapshot", tag: "reconciliation", perm: auth.PermInventoryManage,
+			summary: "Compare a stock snapshot with Orderly's balances",
+			about: "Stores a reconciliation report: per SKU the expected and counted figures, the drift and its likely cause. " +
+				"With apply, each balance is corrected by counted + moved_since_count − expected through count movements; " +
+				"SKUs not in the catalogue are reported (unknown_sku) and never applied. Without apply nothing but the report is written. " + warehouseNote,
+			request: snapshotRequest{}, status: 201, response: reportView{}, locate: "id", collection: reportsPath, handle: a.submitSnapshot},
+		{method: "GET", path: reportsPath, op: "listReports", tag: "reconciliation", perm: auth.PermInventoryRead,
+			summary: "List reconciliation reports, newest first", about: "Without their lines; get one report for those.",
+			status: 200, response: reportList{}, handle: a.listReports,
+			query: []queryParam{{"location", str(), "Only this location's reports."}, limitQuery, cursorQuery}},
+		{method: "GET", path: reportsPath + "/{id}", op: "getReport", tag: "reconciliation", perm: auth.PermInventoryRead,
+			summary: "Get a reconciliation report with its lines", status: 200, response: reportView{}, handle: a.getReport},
 	}
 }
 
+// Notes shared by several routes' descriptions.
+const (
+	warehouseNote = "A warehouse key may do this only at its own location (403 elsewhere)."
+	skuPathNote   = "Percent-encode the SKU code in the path ('/' is %2F, '.' alone is %2E); GET /api/v1/inventory?sku= reads any SKU without path escaping."
+)
+
 // pathParamDocs describes the path parameters the routes use.
 var pathParamDocs = map[string]string{
-	"id":   "The order's id, or its number (e.g. 1001).",
-	"code": "The code.",
-	"sku":  "The SKU code, percent-encoded.",
+	"id":           "The order's id, or its number (e.g. 1001).",
+	"code":         "The code.",
+	"sku":          "The SKU code, percent-encoded.",
+	"location":     "The location's code.",
+	"getReport.id": "The report's id.",
 }
 
 // handlerOf adapts an http.Handler to a route's handle.

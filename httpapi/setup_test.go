@@ -50,6 +50,8 @@ const (
 	locLeeds = "leeds"
 	sku1     = "SKU-1"
 	sku2     = "SKU-2"
+	// fixtureStock units of each fixture SKU are on hand at leeds.
+	fixtureStock = 1000
 )
 
 // roleNames lists the keys of bundle.keys that are roles, in order.
@@ -85,6 +87,12 @@ func setup(t testing.TB, s store.Store) *bundle {
 	}
 	for _, code := range []string{sku1, sku2} {
 		if _, err := svc.CreateSKU(ctx, admin, &inventory.SKU{SKU: code, Name: "Item " + code}); err != nil {
+			t.Fatal(err)
+		}
+		// Enough stock that orders are reserved in full and stay open;
+		// the inventory tests make their own shortages.
+		if _, _, err := svc.AdjustStock(ctx, admin, service.Adjustment{Location: locLeeds, SKU: code, Delta: fixtureStock,
+			Reason: inventory.ReasonReceive, Reference: "setup"}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -76,7 +76,10 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		InterpretError: interpretError,
 		// A sequence does not serialise inserts on one counter row; the
 		// price is a gap when an inserting transaction rolls back.
-		NextOrderNumber:       `nextval('order_number')`,
+		NextOrderNumber: `nextval('order_number')`,
+		// Row locks taken in (sku, location) order keep concurrent
+		// captures from deadlocking and from planning on stale balances.
+		ForUpdate:             ` FOR UPDATE`,
 		MigrationsTable:       `CREATE TABLE IF NOT EXISTS schema_migrations (name text COLLATE "C" PRIMARY KEY, applied_at timestamptz NOT NULL)`,
 		MigrationsTableExists: `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'`,
 		// One lock per schema: migrators of different schemas in one

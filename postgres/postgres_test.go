@@ -7,7 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/orderly-oms/orderly/internal/dbtest"
+	"github.com/orderly-oms/orderly/postgres"
 	"github.com/orderly-oms/orderly/store"
 	"github.com/orderly-oms/orderly/store/sqlstore"
 	"github.com/orderly-oms/orderly/store/storetest"
@@ -22,6 +25,31 @@ func TestStore(t *testing.T) {
 
 func BenchmarkStore(b *testing.B) {
 	storetest.Benchmark(b, dbtest.Postgres)
+}
+
+// TestLedgerCheckTampered breaks the books with raw SQL through a pool of
+// its own.
+func TestLedgerCheckTampered(t *testing.T) {
+	t.Parallel()
+	url := dbtest.PostgresURL(t)
+	ctx := context.Background()
+	s, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	if err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := pgxpool.New(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(raw.Close)
+	storetest.LedgerCheckTampered(t, s, func(q string) error {
+		_, err := raw.Exec(ctx, q)
+		return err
+	})
 }
 
 // TestInTxRetriesDeadlock makes two transactions deadlock; PostgreSQL

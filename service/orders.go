@@ -3,6 +3,7 @@ package service
 import (
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -12,15 +13,23 @@ import (
 	"github.com/orderly-oms/orderly/store"
 )
 
-// CreateOrder captures an order. It is idempotent on channel + external id:
-// if the channel's order is already stored it returns that order and
-// created=false, and stores nothing. Validation failures, an unknown channel
-// or an unknown SKU are KindInvalid errors naming the field.
+// CreateOrder captures an order and reserves its stock, in one
+// transaction. It is idempotent on channel + external id: if the channel's
+// order is already stored it returns that order and created=false, and
+// stores nothing. Validation failures, an unknown channel or an unknown SKU
+// are KindInvalid errors naming the field.
+//
+// Stock is reserved at the channel's feeding locations (inventory.PlanSimple
+// until routing replaces it). Units that cannot be reserved are backordered
+// and the order goes on hold with reason insufficient_stock: a channel
+// order is a sale that already happened. With strict (API intake only), an
+// order that cannot be reserved in full is refused instead — KindConflict
+// with code insufficient_stock — and nothing is written.
 //
 // The caller fills the order's input fields (channel, external id, placed
 // at, currency, customer, addresses, lines, shipping lines, note, tags);
-// CreateOrder assigns ids, number, totals and status.
-func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Order) (_ *order.Order, created bool, err error) {
+// CreateOrder assigns ids, number, totals, counters and status.
+func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Order, strict bool) (_ *order.Order, created bool, err error) {
 	if err := require(p, auth.PermOrdersCreate); err != nil {
 		return nil, false, err
 	}
@@ -42,7 +51,8 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 		return nil, false, err
 	}
 
-	if _, err := s.store.ChannelGet(ctx, o.Channel); err != nil {
+	ch, err := s.store.ChannelGet(ctx, o.Channel)
+	if err != nil {
 		if orderly.KindOf(err) == orderly.KindNotFound {
 			return nil, false, orderly.Invalid("channel", "unknown channel %q", o.Channel)
 		}
@@ -51,17 +61,55 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 	if err := s.checkSKUs(ctx, o); err != nil {
 		return nil, false, err
 	}
+	locations, err := s.feedingLocations(ctx, s.store, ch)
+	if err != nil {
+		return nil, false, err
+	}
 
 	now := s.clock.Now()
 	o.Init(order.StatusOpen, now)
+	input := *o
+	input.Lines = slices.Clone(o.Lines)
 	err = s.store.InTx(ctx, func(tx store.Querier) error {
+		// InTx may run this more than once: start from the input each time.
+		*o = input
+		o.Lines = slices.Clone(input.Lines)
+		// Reserve first: a strict refusal must leave nothing behind, and
+		// the counters and hold belong in the inserted row.
+		res, err := s.allocate(ctx, tx, o, locations, strict, p.Actor())
+		if err != nil {
+			return err
+		}
+		short := len(backorderData(o)) > 0
+		if short {
+			if err := o.PutOnHold(HoldInsufficientStock, now); err != nil {
+				return err
+			}
+		}
 		if err := tx.OrderInsert(ctx, o); err != nil {
 			return err
 		}
-		return tx.EventInsert(ctx, s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
+		if err := tx.EventInsert(ctx, s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
 			"number": o.Number, "channel": o.Channel, "external_id": o.ExternalID,
 			"currency": o.Currency, "total": o.Totals.Total, "lines": len(o.Lines),
-		}))
+		})); err != nil {
+			return err
+		}
+		if len(res.picks) > 0 {
+			if err := tx.EventInsert(ctx, s.event("order.allocated", "order", o.ID, o.ID, p.Actor(),
+				map[string]any{"allocations": picksData(res.picks)})); err != nil {
+				return err
+			}
+		}
+		if short {
+			if err := tx.EventInsert(ctx, s.event("order.backordered", "order", o.ID, o.ID, p.Actor(),
+				map[string]any{"lines": backorderData(o)})); err != nil {
+				return err
+			}
+			return tx.EventInsert(ctx, s.event("order.held", "order", o.ID, o.ID, p.Actor(),
+				map[string]any{"reason": HoldInsufficientStock, "from": order.StatusOpen, "to": o.Status}))
+		}
+		return nil
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		// A concurrent request stored the same channel order first.
@@ -74,7 +122,7 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 	if err != nil {
 		return nil, false, err
 	}
-	s.log.InfoContext(ctx, "order created", "order_id", o.ID, "number", o.Number, "channel", o.Channel)
+	s.log.InfoContext(ctx, "order created", "order_id", o.ID, "number", o.Number, "channel", o.Channel, "status", o.Status)
 	if s.OnOrderCreated != nil {
 		s.OnOrderCreated(o.Channel)
 	}
@@ -135,6 +183,21 @@ func (s *Service) findOrder(ctx context.Context, q store.Querier, p auth.Princip
 	return o, nil
 }
 
+// lockOrder finds an order, locks it for the rest of tx and reads it again:
+// after the lock no other transaction can change the order or release its
+// allocations under us (two concurrent cancels would otherwise both release
+// the same reservations).
+func (s *Service) lockOrder(ctx context.Context, tx store.Querier, p auth.Principal, ref string) (*order.Order, error) {
+	o, err := s.findOrder(ctx, tx, p, ref)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.OrderLock(ctx, o.ID); err != nil {
+		return nil, err
+	}
+	return tx.OrderGet(ctx, o.ID)
+}
+
 // Timeline returns the events of an order, oldest first. The caller has
 // already been allowed to see the order.
 func (s *Service) Timeline(ctx context.Context, p auth.Principal, orderID string) ([]*orderly.Event, error) {
@@ -174,57 +237,98 @@ func (s *Service) ListOrders(ctx context.Context, p auth.Principal, params store
 	return items, next, nil
 }
 
-// HoldOrder puts an order on hold with a reason.
+// HoldOrder puts an order on hold with a reason. Its reservations stay.
 func (s *Service) HoldOrder(ctx context.Context, p auth.Principal, ref, reason string) (*order.Order, error) {
-	return s.changeOrder(ctx, p, ref, "order.held", func(o *order.Order, now time.Time) (map[string]any, error) {
-		return map[string]any{"reason": reason}, o.PutOnHold(reason, now)
+	return s.changeOrder(ctx, p, ref, "order.held", func(_ store.Querier, o *order.Order, now time.Time) (map[string]any, func() error, error) {
+		return map[string]any{"reason": reason}, nil, o.PutOnHold(reason, now)
 	})
 }
 
-// ReleaseOrder lifts an order's hold.
+// ReleaseOrder lifts an order's hold and tries again to reserve what is
+// backordered. If units are still short the order goes straight back on
+// hold with reason insufficient_stock, and the timeline says so.
 func (s *Service) ReleaseOrder(ctx context.Context, p auth.Principal, ref string) (*order.Order, error) {
-	return s.changeOrder(ctx, p, ref, "order.released", func(o *order.Order, now time.Time) (map[string]any, error) {
+	return s.changeOrder(ctx, p, ref, "order.released", func(tx store.Querier, o *order.Order, now time.Time) (map[string]any, func() error, error) {
 		var reason string
 		if o.Hold != nil {
 			reason = o.Hold.Reason
 		}
-		return map[string]any{"hold_reason": reason}, o.Release(now)
+		if err := o.Release(now); err != nil {
+			return nil, nil, err
+		}
+		after := func() error {
+			ch, err := tx.ChannelGet(ctx, o.Channel)
+			if err != nil {
+				return err
+			}
+			locations, err := s.feedingLocations(ctx, tx, ch)
+			if err != nil {
+				return err
+			}
+			res, err := s.allocate(ctx, tx, o, locations, false, p.Actor())
+			if err != nil {
+				return err
+			}
+			return s.recordAllocation(ctx, tx, o, res, p.Actor(), now)
+		}
+		return map[string]any{"hold_reason": reason}, after, nil
 	})
 }
 
-// CancelOrder cancels a whole order with a reason.
+// CancelOrder cancels a whole order with a reason and releases its
+// reservations.
 func (s *Service) CancelOrder(ctx context.Context, p auth.Principal, ref, reason string) (*order.Order, error) {
-	return s.changeOrder(ctx, p, ref, "order.cancelled", func(o *order.Order, now time.Time) (map[string]any, error) {
-		return map[string]any{"reason": reason}, o.Cancel(reason, now)
+	return s.changeOrder(ctx, p, ref, "order.cancelled", func(tx store.Querier, o *order.Order, now time.Time) (map[string]any, func() error, error) {
+		// Validate the move before touching stock.
+		probe := *o
+		probe.Lines = slices.Clone(o.Lines)
+		if err := probe.Cancel(reason, now); err != nil {
+			return nil, nil, err
+		}
+		released, err := s.releaseAll(ctx, tx, o, p.Actor())
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := o.Cancel(reason, now); err != nil {
+			return nil, nil, err
+		}
+		return map[string]any{"reason": reason, "released": picksData(released)}, nil, nil
 	})
 }
 
 // changeOrder loads an order in a write transaction, applies change, and
 // stores the order with an event of type typ carrying the change's data and
-// the status before and after.
+// the status before and after. If change returns an after function, it runs
+// after that event, in the same transaction, for consequences that record
+// events of their own (a release that reserves stock again).
 func (s *Service) changeOrder(ctx context.Context, p auth.Principal, ref, typ string,
-	change func(o *order.Order, now time.Time) (map[string]any, error)) (*order.Order, error) {
+	change func(tx store.Querier, o *order.Order, now time.Time) (map[string]any, func() error, error)) (*order.Order, error) {
 	if err := require(p, auth.PermOrdersManage); err != nil {
 		return nil, err
 	}
 	var out *order.Order
 	err := retryOnVersionConflict(ctx, func() error {
 		return s.store.InTx(ctx, func(tx store.Querier) error {
-			o, err := s.findOrder(ctx, tx, p, ref)
+			o, err := s.lockOrder(ctx, tx, p, ref)
 			if err != nil {
 				return err
 			}
 			from := o.Status
-			data, err := change(o, s.clock.Now())
+			data, after, err := change(tx, o, s.clock.Now())
 			if err != nil {
 				return err
 			}
-			if err := tx.OrderUpdate(ctx, o); err != nil {
+			data["from"], data["to"] = from, o.Status
+			if err := tx.EventInsert(ctx, s.event(typ, "order", o.ID, o.ID, p.Actor(), data)); err != nil {
 				return err
 			}
-			data["from"], data["to"] = from, o.Status
+			if after != nil {
+				if err := after(); err != nil {
+					return err
+				}
+			}
 			out = o
-			return tx.EventInsert(ctx, s.event(typ, "order", o.ID, o.ID, p.Actor(), data))
+			return tx.OrderUpdate(ctx, o)
 		})
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"strconv"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
@@ -20,6 +21,9 @@ type ChannelPatch struct {
 	Kind   *channel.Kind
 	Secret *string
 	Policy *PolicyPatch
+	// Locations replaces the list of feeding locations; an empty list means
+	// every active location.
+	Locations *[]string
 }
 
 // PolicyPatch lists the policy fields to change.
@@ -54,6 +58,9 @@ func (s *Service) CreateChannel(ctx context.Context, p auth.Principal, c *channe
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
+	if err := checkLocations(ctx, s.store, c.Locations); err != nil {
+		return nil, err
+	}
 	c.CreatedAt, c.UpdatedAt = s.clock.Now(), s.clock.Now()
 	c.HasSecret = c.Secret != ""
 	err := s.store.InTx(ctx, func(tx store.Querier) error {
@@ -61,7 +68,7 @@ func (s *Service) CreateChannel(ctx context.Context, p auth.Principal, c *channe
 			return duplicateAs(err, "code", "channel %q already exists", c.Code)
 		}
 		return tx.EventInsert(ctx, s.event("channel.created", "channel", c.Code, "", p.Actor(),
-			map[string]any{"kind": c.Kind, "name": c.Name, "policy": c.Policy}))
+			map[string]any{"kind": c.Kind, "name": c.Name, "policy": c.Policy, "locations": c.Locations}))
 	})
 	if err != nil {
 		return nil, err
@@ -99,6 +106,7 @@ func (s *Service) UpdateChannel(ctx context.Context, p auth.Principal, code stri
 		set(&c.Name, patch.Name)
 		set(&c.Kind, patch.Kind)
 		set(&c.Secret, patch.Secret)
+		set(&c.Locations, patch.Locations)
 		if pp := patch.Policy; pp != nil {
 			set(&c.Policy.CancellationWindowMinutes, pp.CancellationWindowMinutes)
 			set(&c.Policy.ReturnWindowDays, pp.ReturnWindowDays)
@@ -107,6 +115,11 @@ func (s *Service) UpdateChannel(ctx context.Context, p auth.Principal, code stri
 		if err := c.Validate(); err != nil {
 			return err
 		}
+		if patch.Locations != nil {
+			if err := checkLocations(ctx, tx, c.Locations); err != nil {
+				return err
+			}
+		}
 		c.HasSecret = c.Secret != ""
 		c.UpdatedAt = s.clock.Now()
 		if err := tx.ChannelUpdate(ctx, c); err != nil {
@@ -114,9 +127,25 @@ func (s *Service) UpdateChannel(ctx context.Context, p auth.Principal, code stri
 		}
 		out = c
 		return tx.EventInsert(ctx, s.event("channel.updated", "channel", c.Code, "", p.Actor(),
-			map[string]any{"kind": c.Kind, "name": c.Name, "policy": c.Policy, "secret_changed": patch.Secret != nil}))
+			map[string]any{"kind": c.Kind, "name": c.Name, "policy": c.Policy, "locations": c.Locations,
+				"secret_changed": patch.Secret != nil}))
 	})
 	return out, err
+}
+
+// checkLocations refuses a channel's location list naming a location that
+// does not exist (KindInvalid naming locations[i]). An inactive location
+// may be listed: it feeds the channel again once it is active.
+func checkLocations(ctx context.Context, q store.Querier, codes []string) error {
+	var pr orderly.Problems
+	for i, code := range codes {
+		if _, err := q.LocationGet(ctx, code); orderly.KindOf(err) == orderly.KindNotFound {
+			pr.Add("locations["+strconv.Itoa(i)+"]", "unknown location %q", code)
+		} else if err != nil {
+			return err
+		}
+	}
+	return pr.Err()
 }
 
 // CreateLocation stores a new location.

@@ -51,6 +51,9 @@ func setup(t *testing.T, st store.Store) bundle {
 		if _, err := svc.CreateSKU(ctx, admin, &inventory.SKU{SKU: s, Name: "SKU " + s}); err != nil {
 			t.Fatal(err)
 		}
+		if _, _, err := svc.AdjustStock(ctx, admin, service.Adjustment{Location: "wh1", SKU: s, Delta: 1000, Reason: inventory.ReasonReceive}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	return bundle{svc: svc, st: st, clock: clock}
 }
@@ -72,7 +75,7 @@ func TestCreateOrder(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		o, created, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "W-1"))
+		o, created, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "W-1"), false)
 		if err != nil || !created {
 			t.Fatalf("create: created=%v err=%v", created, err)
 		}
@@ -87,7 +90,7 @@ func TestCreateOrder(t *testing.T) {
 			t.Fatalf("placed_at defaulted to %v, want the clock's %v", o.PlacedAt, b.clock.Now())
 		}
 
-		again, created, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "W-1"))
+		again, created, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "W-1"), false)
 		if err != nil || created || again.ID != o.ID {
 			t.Fatalf("repeat: created=%v err=%v id %s vs %s", created, err, again.ID, o.ID)
 		}
@@ -96,7 +99,8 @@ func TestCreateOrder(t *testing.T) {
 			t.Fatalf("get by number: %v", err)
 		}
 		timeline, err := b.svc.Timeline(ctx, viewer, o.ID)
-		if err != nil || len(timeline) != 1 || timeline[0].Type != "order.created" || timeline[0].Actor != "key:admin" {
+		if err != nil || len(timeline) != 2 || timeline[0].Type != "order.created" || timeline[0].Actor != "key:admin" ||
+			timeline[1].Type != "order.allocated" {
 			t.Fatalf("timeline %+v, %v", timeline, err)
 		}
 	})
@@ -107,12 +111,12 @@ func TestCreateOrderRefusesBadReferences(t *testing.T) {
 		b := setup(t, st)
 		ctx := context.Background()
 		o := newOrder("nope", "X-1")
-		_, _, err := b.svc.CreateOrder(ctx, admin, o)
+		_, _, err := b.svc.CreateOrder(ctx, admin, o, false)
 		assertField(t, err, "channel")
 
 		o = newOrder("web", "X-2")
 		o.Lines[1].SKU = "ZZZ"
-		_, _, err = b.svc.CreateOrder(ctx, admin, o)
+		_, _, err = b.svc.CreateOrder(ctx, admin, o, false)
 		assertField(t, err, "lines[1].sku")
 
 		items, _, err := b.svc.ListOrders(ctx, admin, store.OrderListParams{})
@@ -151,7 +155,7 @@ func TestCreateOrderConcurrentDuplicates(t *testing.T) {
 		for i := range n {
 			wg.Go(func() {
 				<-start
-				o, created, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "SAME-1"))
+				o, created, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "SAME-1"), false)
 				if err != nil {
 					t.Errorf("goroutine %d: %v", i, err)
 					return
@@ -179,8 +183,8 @@ func TestCreateOrderConcurrentDuplicates(t *testing.T) {
 			t.Fatalf("stored %d orders, want 1 (%v)", len(items), err)
 		}
 		events, err := st.EventList(ctx, store.EventListParams{OrderID: ids[0]})
-		if err != nil || len(events) != 1 {
-			t.Fatalf("%d order events, want 1 (%v)", len(events), err)
+		if err != nil || len(events) != 2 {
+			t.Fatalf("%d order events, want 2: created and allocated (%v)", len(events), err)
 		}
 	})
 }
@@ -189,7 +193,7 @@ func TestHoldReleaseCancel(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		o, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "H-1"))
+		o, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "H-1"), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -235,12 +239,12 @@ func TestHoldReleaseCancel(t *testing.T) {
 		for _, e := range timeline {
 			types = append(types, e.Type)
 		}
-		want := []string{"order.created", "order.held", "order.released", "order.cancelled"}
+		want := []string{"order.created", "order.allocated", "order.held", "order.released", "order.cancelled"}
 		if fmt.Sprint(types) != fmt.Sprint(want) {
 			t.Fatalf("timeline %v, want %v", types, want)
 		}
-		if !timeline[1].At.Equal(time.Date(2026, 11, 28, 9, 1, 0, 0, time.UTC)) || timeline[1].Actor != "key:agent" {
-			t.Fatalf("held event at %v by %s", timeline[1].At, timeline[1].Actor)
+		if !timeline[2].At.Equal(time.Date(2026, 11, 28, 9, 1, 0, 0, time.UTC)) || timeline[2].Actor != "key:agent" {
+			t.Fatalf("held event at %v by %s", timeline[2].At, timeline[2].Actor)
 		}
 	})
 }
@@ -251,7 +255,7 @@ func TestConcurrentHolds(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		o, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "CH-1"))
+		o, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "CH-1"), false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -286,14 +290,14 @@ func TestChannelScope(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st store.Store) {
 		b := setup(t, st)
 		ctx := context.Background()
-		shopOrder, _, err := b.svc.CreateOrder(ctx, admin, newOrder("shop", "S-1"))
+		shopOrder, _, err := b.svc.CreateOrder(ctx, admin, newOrder("shop", "S-1"), false)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := b.svc.CreateOrder(ctx, webKey, newOrder("shop", "S-2")); !errors.Is(err, orderly.ErrForbidden) {
+		if _, _, err := b.svc.CreateOrder(ctx, webKey, newOrder("shop", "S-2"), false); !errors.Is(err, orderly.ErrForbidden) {
 			t.Fatalf("channel key creating for another channel: %v, want forbidden", err)
 		}
-		webOrder, created, err := b.svc.CreateOrder(ctx, webKey, newOrder("web", "W-9"))
+		webOrder, created, err := b.svc.CreateOrder(ctx, webKey, newOrder("web", "W-9"), false)
 		if err != nil || !created {
 			t.Fatalf("channel key creating for its channel: %v", err)
 		}
@@ -316,7 +320,7 @@ func TestListOrdersPages(t *testing.T) {
 		b := setup(t, st)
 		ctx := context.Background()
 		for i := range 7 {
-			if _, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", fmt.Sprint("P-", i))); err != nil {
+			if _, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", fmt.Sprint("P-", i)), false); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -111,3 +111,13 @@ func TestOpenRejectsNonFiles(t *testing.T) {
 		}
 	}
 }
+
+// TestLedgerCheckTampered breaks the books with raw SQL on the writer.
+func TestLedgerCheckTampered(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	storetest.LedgerCheckTampered(t, s, func(q string) error {
+		_, err := s.write.ExecContext(context.Background(), q)
+		return err
+	})
+}

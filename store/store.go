@@ -32,6 +32,20 @@ const (
 // ErrDuplicate matches (errors.Is) any uniqueness violation.
 var ErrDuplicate = &orderly.Error{Kind: orderly.KindConflict, Code: CodeDuplicate}
 
+// Error codes of stock movements refused by their guards.
+const (
+	CodeInsufficientStock = "insufficient_stock"
+	CodeNegativeStock     = "negative_stock"
+)
+
+// ErrInsufficientStock matches a reservation refused because too little is
+// available (KindConflict).
+var ErrInsufficientStock = &orderly.Error{Kind: orderly.KindConflict, Code: CodeInsufficientStock}
+
+// ErrNegativeStock matches a movement refused because on hand or reserved
+// would go below zero (KindInvalid).
+var ErrNegativeStock = &orderly.Error{Kind: orderly.KindInvalid, Code: CodeNegativeStock}
+
 // ErrVersionConflict matches (errors.Is) any stale-version update.
 var ErrVersionConflict = &orderly.Error{Kind: orderly.KindConflict, Code: CodeVersionConflict}
 
@@ -89,8 +103,8 @@ type Querier interface {
 	ChannelGet(ctx context.Context, code string) (*channel.Channel, error)
 	// ChannelList returns channels ordered by code, after p.After.
 	ChannelList(ctx context.Context, p ListParams) ([]*channel.Channel, error)
-	// ChannelUpdate overwrites the channel's name, kind, secret and policy
-	// and UpdatedAt. An unknown code is KindNotFound.
+	// ChannelUpdate overwrites the channel's name, kind, secret, policy,
+	// locations and UpdatedAt. An unknown code is KindNotFound.
 	ChannelUpdate(ctx context.Context, c *channel.Channel) error
 
 	// LocationInsert stores a new location. A taken code is ErrDuplicate.
@@ -127,11 +141,76 @@ type Querier interface {
 	// OrderList returns orders with their lines, newest (highest number)
 	// first, filtered by p.
 	OrderList(ctx context.Context, p OrderListParams) ([]*order.Order, error)
+	// OrderLock locks the order's row until the transaction ends (SELECT …
+	// FOR UPDATE on PostgreSQL; SQLite's single writer already excludes
+	// other writers), so a read-modify-write of the order and what it owns
+	// (its allocations) cannot interleave with another. Read the order after
+	// locking it. An unknown id is KindNotFound.
+	OrderLock(ctx context.Context, id string) error
 	// OrderUpdate writes the order's mutable fields (status, hold, cancel
 	// reason, note, tags, totals, UpdatedAt) and every line's counters, if the
 	// stored version is still o.Version; it then increments o.Version. A
 	// stale version is ErrVersionConflict; an unknown id is KindNotFound.
 	OrderUpdate(ctx context.Context, o *order.Order) error
+
+	// StockMove applies one ledger movement: it inserts the movement
+	// (assigning m.ID if empty and m.Seq) and changes the balance of
+	// (m.SKU, m.Location) by its deltas, creating the balance at zero if
+	// there is none, and returns the new balance. Guards, checked in the
+	// same statement as the change so concurrent moves cannot break them:
+	//   - m.DeltaReserved > 0 (a reservation) needs
+	//     on_hand − reserved − safety_stock ≥ m.DeltaReserved, else
+	//     ErrInsufficientStock and nothing is written;
+	//   - the resulting on_hand and reserved must not be negative, else
+	//     ErrNegativeStock and nothing is written.
+	// A count below reserved is allowed (reserved may exceed on_hand).
+	StockMove(ctx context.Context, m *inventory.Movement) (*inventory.Balance, error)
+	// BalanceGet returns the balance of sku at location, or KindNotFound.
+	BalanceGet(ctx context.Context, location, sku string) (*inventory.Balance, error)
+	// BalancesLock returns the balances of every (sku, location) pair of the
+	// given SKUs and locations that exists, ordered by (sku, location), and
+	// inside a transaction locks them in that order (SELECT … FOR UPDATE on
+	// PostgreSQL; SQLite's single writer already excludes others) until
+	// the transaction ends. Empty locations means every location.
+	BalancesLock(ctx context.Context, skus, locations []string) ([]*inventory.Balance, error)
+	// BalancesBySKU returns every balance of the given SKUs, ordered by
+	// (sku, location), without locking: the availability read path.
+	BalancesBySKU(ctx context.Context, skus []string) ([]*inventory.Balance, error)
+	// BalanceList pages balances ordered by (location, sku), filtered by
+	// p.Location and p.SKU when set.
+	BalanceList(ctx context.Context, p BalanceListParams) ([]*inventory.Balance, error)
+	// BalanceSetSafetyStock sets the safety stock of a balance, creating the
+	// balance at zero if there is none.
+	BalanceSetSafetyStock(ctx context.Context, location, sku string, safety int64, at time.Time) (*inventory.Balance, error)
+	// MovementList pages the ledger of one (location, sku), newest first.
+	MovementList(ctx context.Context, p MovementListParams) ([]*inventory.Movement, error)
+	// MovementSumSince returns, per SKU at location, the net on-hand change
+	// of movements at or after since.
+	MovementSumSince(ctx context.Context, location string, since time.Time) (map[string]int64, error)
+	// LedgerCheck compares every balance with the sum of its ledger and
+	// with the sum of its open allocations, and returns the keys where they
+	// differ (empty when the books are consistent).
+	LedgerCheck(ctx context.Context) ([]LedgerMismatch, error)
+
+	// AllocationInsert stores an allocation (assigning its ID if empty).
+	AllocationInsert(ctx context.Context, a *inventory.Allocation) error
+	// AllocationListByOrder returns an order's open allocations (quantity
+	// above zero), oldest first.
+	AllocationListByOrder(ctx context.Context, orderID string) ([]*inventory.Allocation, error)
+	// AllocationListByStock returns the open allocations at one (location,
+	// sku), newest first.
+	AllocationListByStock(ctx context.Context, location, sku string) ([]*inventory.Allocation, error)
+	// AllocationSetQuantity changes an allocation's open quantity (0 closes it).
+	AllocationSetQuantity(ctx context.Context, id string, quantity int64) error
+
+	// ReportInsert stores a reconciliation report with its lines.
+	ReportInsert(ctx context.Context, r *inventory.Report) error
+	// ReportGet returns a report with its lines.
+	ReportGet(ctx context.Context, id string) (*inventory.Report, error)
+	// ReportList pages reports newest first, without lines, filtered by
+	// location when set. p.After is the id of the last report of the
+	// previous page.
+	ReportList(ctx context.Context, location string, p ListParams) ([]*inventory.Report, error)
 
 	// EventInsert appends an event and assigns e.Seq.
 	EventInsert(ctx context.Context, e *orderly.Event) error
@@ -161,6 +240,41 @@ type Querier interface {
 	IdempotencyDelete(ctx context.Context, scope, key string) error
 	// IdempotencyPurge deletes records created before t and returns how many.
 	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
+}
+
+// BalanceListParams filters and pages balances.
+type BalanceListParams struct {
+	Location string
+	SKU      string
+	// AfterLocation and AfterSKU are the key of the last balance of the
+	// previous page.
+	AfterLocation string
+	AfterSKU      string
+	Limit         int
+}
+
+// MovementListParams pages one balance's ledger, newest first.
+type MovementListParams struct {
+	Location string
+	SKU      string
+	// BeforeSeq pages: only movements with a smaller Seq (0 = newest page).
+	BeforeSeq int64
+	Limit     int
+}
+
+// LedgerMismatch is one balance whose stored figures disagree with its
+// ledger or its allocations.
+type LedgerMismatch struct {
+	SKU      string
+	Location string
+	// Stored balance figures.
+	OnHand   int64
+	Reserved int64
+	// What the ledger sums to.
+	LedgerOnHand   int64
+	LedgerReserved int64
+	// What the open allocations sum to.
+	Allocated int64
 }
 
 // ListParams pages through a list ordered by code.

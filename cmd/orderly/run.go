@@ -38,6 +38,8 @@ Usage:
   orderly migrate [status] [--db DB]               apply or list schema migrations
   orderly keys create --name N --role R [--channel C] [--location L] [--db DB]
                                                    create an API key and print it once
+  orderly reconcile [--db DB]                      check every balance against its ledger and
+                                                   reservations; exit 1 on any mismatch
   orderly version                                  print the version
 
 Configuration (flags win over environment):
@@ -76,6 +78,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("%w: keys needs a subcommand: create", errUsage)
 		}
 		return cmdKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+	case "reconcile":
+		return cmdReconcile(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "orderly", buildVersion())
 		return nil
@@ -287,6 +291,35 @@ func cmdKeysCreate(ctx context.Context, args []string, getenv func(string) strin
 		// The key, and nothing else, on stdout: scripts capture it.
 		fmt.Fprintln(stdout, secret)
 		return nil
+	})
+}
+
+// errMismatch makes `orderly reconcile` exit 1 after printing what differs.
+var errMismatch = errors.New("the books do not balance")
+
+func cmdReconcile(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("reconcile", getenv, stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, true, func(st store.Store) error {
+		mismatches, err := service.New(st, orderly.SystemClock{}, nil).CheckLedger(ctx)
+		if err != nil {
+			return err
+		}
+		if len(mismatches) == 0 {
+			fmt.Fprintln(stdout, "ok: every balance equals its ledger, and reserved equals open allocations")
+			return nil
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "LOCATION\tSKU\tON_HAND\tLEDGER_ON_HAND\tRESERVED\tLEDGER_RESERVED\tALLOCATED")
+		for _, m := range mismatches {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%d\t%d\n", m.Location, m.SKU, m.OnHand, m.LedgerOnHand, m.Reserved, m.LedgerReserved, m.Allocated)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+		return fmt.Errorf("%w: %d mismatches", errMismatch, len(mismatches))
 	})
 }
 

@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -180,6 +182,12 @@ func TestEndToEnd(t *testing.T) {
 			}
 			s.stop(t)
 
+			var out bytes.Buffer
+			if err := run(context.Background(), []string{"reconcile", "--db", db}, func(string) string { return "" },
+				strings.NewReader(""), &out, io.Discard); err != nil {
+				t.Fatalf("reconcile after the demo: %v\n%s", err, out.String())
+			}
+
 			// Restart on the same database: the order is there, the demo
 			// data was not seeded again, the key still works.
 			s2 := start(t, "--db", db, "--demo")
@@ -190,8 +198,8 @@ func TestEndToEnd(t *testing.T) {
 			if code != 200 || got["external_id"] != "E2E-1" || got["status"] != "open" {
 				t.Fatalf("after restart: %d %v", code, got)
 			}
-			if tl, _ := got["timeline"].([]any); len(tl) != 3 {
-				t.Fatalf("timeline has %d events, want 3 (created, held, released)", len(tl))
+			if tl, _ := got["timeline"].([]any); len(tl) != 4 {
+				t.Fatalf("timeline has %d events, want 4 (created, allocated, held, released)", len(tl))
 			}
 		})
 	}
@@ -227,6 +235,9 @@ func TestCommands(t *testing.T) {
 	if _, _, err := runCmd("keys", "create", "--name", "x", "--role", "king"); err == nil {
 		t.Fatal("key with an unknown role was created")
 	}
+	if out, _, err := runCmd("reconcile"); err != nil || !strings.HasPrefix(out, "ok") {
+		t.Fatalf("reconcile on a consistent database: %q %v", out, err)
+	}
 	if out, _, err := runCmd("version"); err != nil || !strings.HasPrefix(out, "orderly ") {
 		t.Fatalf("version: %q %v", out, err)
 	}
@@ -238,5 +249,31 @@ func TestCommands(t *testing.T) {
 	}
 	if _, err := os.Stat(strings.TrimPrefix(db, "sqlite:")); err != nil {
 		t.Fatalf("database file: %v", err)
+	}
+}
+
+// TestReconcileFindsMismatch breaks a balance behind Orderly's back and
+// checks that `orderly reconcile` reports it and exits non-zero.
+func TestReconcileFindsMismatch(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "rec.db")
+	db := "sqlite:" + path
+	s := start(t, "--db", db, "--demo")
+	s.stop(t)
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := raw.Exec(`UPDATE stock_balances SET on_hand = on_hand + 1 WHERE sku = 'CAP-NAVY' AND location = 'wh-rotterdam'`); err != nil {
+		t.Fatal(err)
+	}
+	_ = raw.Close()
+	var out bytes.Buffer
+	err = run(context.Background(), []string{"reconcile", "--db", db}, func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if !errors.Is(err, errMismatch) || exitCode(err) != 1 {
+		t.Fatalf("reconcile of a broken balance: %v", err)
+	}
+	if !strings.Contains(out.String(), "wh-rotterdam") || !strings.Contains(out.String(), "CAP-NAVY") {
+		t.Fatalf("reconcile output does not name the broken balance:\n%s", out.String())
 	}
 }

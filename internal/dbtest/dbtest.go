@@ -7,7 +7,10 @@ package dbtest
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"io/fs"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -78,25 +81,68 @@ func PostgresURL(t testing.TB) string {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	schema := "test_" + hex.EncodeToString(b[:])
-	admin := func(stmt string) error {
-		ctx := context.Background()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			return err
-		}
-		defer func() { _ = c.Close(ctx) }()
-		_, err = c.Exec(ctx, stmt)
-		return err
-	}
-	if err := admin("CREATE SCHEMA " + schema); err != nil {
+	if err := admin(base, "CREATE SCHEMA "+schema); err != nil {
 		t.Fatalf("dbtest: create schema in %s: %v", PostgresURLEnv, err)
 	}
 	t.Cleanup(func() {
-		if err := admin("DROP SCHEMA " + schema + " CASCADE"); err != nil {
+		if err := admin(base, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
 			t.Errorf("dbtest: drop schema %s: %v", schema, err)
 		}
 	})
 	return withSearchPath(t, base, schema)
+}
+
+// PostgresKeptURL is PostgresURL for a named schema that is kept: it is
+// created if it does not exist and never dropped. It is for benchmark data
+// too slow to load on every run; the caller must check that what it finds
+// there is current (see SchemaVersion). Without $ORDERLY_TEST_POSTGRES_URL
+// the test is skipped.
+func PostgresKeptURL(tb testing.TB, schema string) string {
+	tb.Helper()
+	base := os.Getenv(PostgresURLEnv)
+	if base == "" {
+		tb.Skip("PostgreSQL benchmarks skipped: set " + PostgresURLEnv + " to run them")
+	}
+	if err := admin(base, "CREATE SCHEMA IF NOT EXISTS "+schema); err != nil {
+		tb.Fatalf("dbtest: create schema in %s: %v", PostgresURLEnv, err)
+	}
+	return withSearchPath(tb, base, schema)
+}
+
+// admin runs one statement on its own connection to the database at url.
+func admin(url, stmt string) error {
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = c.Close(ctx) }()
+	_, err = c.Exec(ctx, stmt)
+	return err
+}
+
+// SchemaVersion returns a short hash of the migration files in dir (a
+// backend's migration folder, relative to its package) and of extra, for
+// naming cached benchmark databases: a new or changed migration, or a
+// changed extra (the loader's own version), yields a new name.
+func SchemaVersion(tb testing.TB, dir, extra string) string {
+	tb.Helper()
+	fsys := os.DirFS(dir)
+	entries, err := fs.ReadDir(fsys, ".")
+	if err != nil {
+		tb.Fatalf("dbtest: %v", err)
+	}
+	h := sha256.New()
+	for _, e := range entries {
+		b, err := fs.ReadFile(fsys, e.Name())
+		if err != nil {
+			tb.Fatalf("dbtest: %v", err)
+		}
+		fmt.Fprintf(h, "%s %d\n", e.Name(), len(b))
+		h.Write(b)
+	}
+	h.Write([]byte(extra))
+	return hex.EncodeToString(h.Sum(nil))[:12]
 }
 
 // withSearchPath returns the connection URL with search_path set, which

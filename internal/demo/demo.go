@@ -37,18 +37,7 @@ func Seed(ctx context.Context, svc *service.Service) (string, error) {
 	if len(existing) > 0 {
 		return "", nil
 	}
-	channels := []*channel.Channel{
-		{Code: "web", Kind: channel.KindAPI, Name: "Own web shop", Policy: channel.Policy{CancellationWindowMinutes: 60, ReturnWindowDays: 30, PartialCancellation: true}},
-		{Code: "eu-store", Kind: channel.KindShopify, Name: "Shopify EU store", Secret: "demo-shopify-secret", Policy: channel.Policy{CancellationWindowMinutes: 120, ReturnWindowDays: 30, PartialCancellation: true}},
-		{Code: "amazon-uk", Kind: channel.KindAmazon, Name: "Amazon UK", Policy: channel.Policy{CancellationWindowMinutes: 30, ReturnWindowDays: 30, PartialCancellation: false}},
-		{Code: "leeds-pos", Kind: channel.KindPOS, Name: "Leeds store till", Policy: channel.Policy{ReturnWindowDays: 14}},
-		{Code: "phone", Kind: channel.KindPhone, Name: "Phone orders", Policy: channel.DefaultPolicy()},
-	}
-	for _, c := range channels {
-		if _, err := svc.CreateChannel(ctx, seeder, c); err != nil {
-			return "", fmt.Errorf("channel %s: %w", c.Code, err)
-		}
-	}
+	// Locations first: a channel's feeding locations must exist.
 	locations := []*inventory.Location{
 		{Code: "wh-manchester", Name: "Manchester warehouse", Kind: inventory.LocationWarehouse, Active: true, Lat: ptr(53.4808), Lon: ptr(-2.2426),
 			Address: orderly.Address{Line1: "1 Trafford Park Rd", City: "Manchester", PostalCode: "M17 1AA", Country: "GB"}},
@@ -60,6 +49,20 @@ func Seed(ctx context.Context, svc *service.Service) (string, error) {
 	for _, l := range locations {
 		if _, err := svc.CreateLocation(ctx, seeder, l); err != nil {
 			return "", fmt.Errorf("location %s: %w", l.Code, err)
+		}
+	}
+	channels := []*channel.Channel{
+		{Code: "web", Kind: channel.KindAPI, Name: "Own web shop", Policy: channel.Policy{CancellationWindowMinutes: 60, ReturnWindowDays: 30, PartialCancellation: true}},
+		{Code: "eu-store", Kind: channel.KindShopify, Name: "Shopify EU store", Secret: "demo-shopify-secret", Policy: channel.Policy{CancellationWindowMinutes: 120, ReturnWindowDays: 30, PartialCancellation: true}},
+		{Code: "amazon-uk", Kind: channel.KindAmazon, Name: "Amazon UK", Policy: channel.Policy{CancellationWindowMinutes: 30, ReturnWindowDays: 30, PartialCancellation: false},
+			Locations: []string{"wh-manchester"}},
+		{Code: "leeds-pos", Kind: channel.KindPOS, Name: "Leeds store till", Policy: channel.Policy{ReturnWindowDays: 14},
+			Locations: []string{"store-leeds"}},
+		{Code: "phone", Kind: channel.KindPhone, Name: "Phone orders", Policy: channel.DefaultPolicy()},
+	}
+	for _, c := range channels {
+		if _, err := svc.CreateChannel(ctx, seeder, c); err != nil {
+			return "", fmt.Errorf("channel %s: %w", c.Code, err)
 		}
 	}
 	type product struct {
@@ -85,6 +88,26 @@ func Seed(ctx context.Context, svc *service.Service) (string, error) {
 
 	// A fixed seed: every newcomer sees the same shop.
 	rng := rand.New(rand.NewPCG(2026, 11))
+	// Stock: plenty of most things in the warehouses, little in the store,
+	// and a couple of SKUs nearly sold out so some orders backorder.
+	for _, l := range locations {
+		for i, p := range products {
+			qty := int64(5 + rng.IntN(40))
+			switch {
+			case l.Kind == inventory.LocationStore:
+				qty = int64(rng.IntN(6))
+			case i%7 == 3:
+				qty = int64(rng.IntN(2))
+			}
+			if qty == 0 {
+				continue
+			}
+			if _, _, err := svc.AdjustStock(ctx, seeder, service.Adjustment{Location: l.Code, SKU: p.sku, Delta: qty,
+				Reason: inventory.ReasonReceive, Reference: "PO-2026-" + l.Code}); err != nil {
+				return "", fmt.Errorf("stock %s at %s: %w", p.sku, l.Code, err)
+			}
+		}
+	}
 	customers := []struct {
 		name, email, city, postal, country string
 		lat, lon                           float64
@@ -130,11 +153,14 @@ func Seed(ctx context.Context, svc *service.Service) (string, error) {
 			}
 			o.Lines = append(o.Lines, line)
 		}
-		created, _, err := svc.CreateOrder(ctx, seeder, o)
+		created, _, err := svc.CreateOrder(ctx, seeder, o, false)
 		if err != nil {
 			return "", fmt.Errorf("order %d: %w", i, err)
 		}
 		ref := created.ID
+		if created.Status == order.StatusOnHold {
+			continue // short of stock: leave it for someone to look at
+		}
 		switch rng.IntN(8) {
 		case 0:
 			_, err = svc.HoldOrder(ctx, seeder, ref, "address check: postcode does not match city")

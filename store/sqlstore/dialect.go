@@ -39,6 +39,12 @@ type Dialect struct {
 	// consumes no number).
 	OrderNumberTaken string
 
+	// ForUpdate is appended to a SELECT of rows (balances, an order) that must stay locked
+	// until the transaction ends: " FOR UPDATE" on PostgreSQL. SQLite has
+	// no row locks and needs none (its one writer already excludes every
+	// other writer), so there it is empty.
+	ForUpdate string
+
 	// MigrationsTable creates the schema_migrations table (name text primary
 	// key, applied_at time) if it does not exist.
 	MigrationsTable string

@@ -124,6 +124,13 @@ func (q *Querier) OrderGet(ctx context.Context, id string) (*order.Order, error)
 	return o, renotFound(err, "order %s not found", id)
 }
 
+// OrderLock implements store.Querier.
+func (q *Querier) OrderLock(ctx context.Context, id string) error {
+	var got string
+	err := q.read.queryRow(ctx, `SELECT id FROM orders WHERE id = ?`+q.d.ForUpdate, id).Scan(&got)
+	return renotFound(err, "order %s not found", id)
+}
+
 // OrderGetByNumber implements store.Querier.
 func (q *Querier) OrderGetByNumber(ctx context.Context, number int64) (*order.Order, error) {
 	o, err := q.getOrder(ctx, `o.number = ?`, number)

@@ -52,13 +52,13 @@ func listByCode[T any](ctx context.Context, c conn, query string, p store.ListPa
 	return collect(rs, scan)
 }
 
-const channelColumns = `code, kind, name, secret, policy, created_at, updated_at`
+const channelColumns = `code, kind, name, secret, policy, locations, created_at, updated_at`
 
 func scanChannel(s scanner) (*channel.Channel, error) {
 	var c channel.Channel
 	var kind string
-	var policy []byte
-	if err := s.Scan(&c.Code, &kind, &c.Name, &c.Secret, &policy, &c.CreatedAt, &c.UpdatedAt); err != nil {
+	var policy, locations []byte
+	if err := s.Scan(&c.Code, &kind, &c.Name, &c.Secret, &policy, &locations, &c.CreatedAt, &c.UpdatedAt); err != nil {
 		return nil, err
 	}
 	c.Kind = channel.Kind(kind)
@@ -66,17 +66,35 @@ func scanChannel(s scanner) (*channel.Channel, error) {
 	if err := json.Unmarshal(policy, &c.Policy); err != nil {
 		return nil, fmt.Errorf("channel %q: decode policy: %w", c.Code, err)
 	}
+	c.Locations = []string{} // [] rather than null when there are none
+	if err := json.Unmarshal(locations, &c.Locations); err != nil {
+		return nil, fmt.Errorf("channel %q: decode locations: %w", c.Code, err)
+	}
 	return &c, nil
+}
+
+// channelJSON encodes a channel's JSON columns: its policy and its
+// locations (an empty array, never null).
+func channelJSON(c *channel.Channel) (policy, locations string, err error) {
+	if policy, err = jsonText(c.Policy); err != nil {
+		return "", "", err
+	}
+	locs := c.Locations
+	if locs == nil {
+		locs = []string{}
+	}
+	locations, err = jsonText(locs)
+	return policy, locations, err
 }
 
 // ChannelInsert implements store.Querier.
 func (q *Querier) ChannelInsert(ctx context.Context, c *channel.Channel) error {
-	policy, err := jsonText(c.Policy)
+	policy, locations, err := channelJSON(c)
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `INSERT INTO channels (`+channelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		c.Code, string(c.Kind), c.Name, c.Secret, policy, c.CreatedAt, c.UpdatedAt)
+	n, err := q.write.exec(ctx, `INSERT INTO channels (`+channelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		c.Code, string(c.Kind), c.Name, c.Secret, policy, locations, c.CreatedAt, c.UpdatedAt)
 	return inserted(n, err, "channel %q already exists", c.Code)
 }
 
@@ -94,14 +112,15 @@ func (q *Querier) ChannelList(ctx context.Context, p store.ListParams) ([]*chann
 	return listByCode(ctx, q.read, `SELECT `+channelColumns+` FROM channels WHERE code > ? ORDER BY code LIMIT ?`, p, scanChannel)
 }
 
-// ChannelUpdate implements store.Querier.
+// ChannelUpdate implements store.Querier. It overwrites the channel's
+// locations too.
 func (q *Querier) ChannelUpdate(ctx context.Context, c *channel.Channel) error {
-	policy, err := jsonText(c.Policy)
+	policy, locations, err := channelJSON(c)
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `UPDATE channels SET kind = ?, name = ?, secret = ?, policy = ?, updated_at = ? WHERE code = ?`,
-		string(c.Kind), c.Name, c.Secret, policy, c.UpdatedAt, c.Code)
+	n, err := q.write.exec(ctx, `UPDATE channels SET kind = ?, name = ?, secret = ?, policy = ?, locations = ?, updated_at = ? WHERE code = ?`,
+		string(c.Kind), c.Name, c.Secret, policy, locations, c.UpdatedAt, c.Code)
 	return updated(n, err, "channel %q not found", c.Code)
 }
 

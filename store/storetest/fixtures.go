@@ -25,11 +25,12 @@ func at(n int) time.Time { return T0.Add(time.Duration(n) * time.Minute) }
 
 func ptr[T any](v T) *T { return &v }
 
-// NewChannel returns a valid channel with the given code.
+// NewChannel returns a valid channel with the given code, fed by every
+// location (Locations empty, as the store reads it back: [] not nil).
 func NewChannel(code string) *channel.Channel {
 	return &channel.Channel{
 		Code: code, Kind: channel.KindShopify, Name: "Channel " + code, Secret: "shh-" + code,
-		HasSecret: true, Policy: channel.DefaultPolicy(), CreatedAt: T0, UpdatedAt: T0,
+		HasSecret: true, Policy: channel.DefaultPolicy(), Locations: []string{}, CreatedAt: T0, UpdatedAt: T0,
 	}
 }
 

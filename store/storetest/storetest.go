@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,6 +57,24 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Connection", testConnection},
 		{"ConcurrentDuplicateOrders", testConcurrentDuplicateOrders},
 		{"ConcurrentOrders", testConcurrentOrders},
+		{"ChannelLocations", testChannelLocations},
+		{"StockMove", testStockMove},
+		{"StockMoveInTx", testStockMoveInTx},
+		{"StockMoveDuplicate", testStockMoveDuplicate},
+		{"SafetyStock", testSafetyStock},
+		{"MovementList", testMovementList},
+		{"MovementSumSince", testMovementSumSince},
+		{"BalancesLock", testBalancesLock},
+		{"BalancesLockBlocks", testBalancesLockBlocks},
+		{"BalancesBySKU", testBalancesBySKU},
+		{"BalanceList", testBalanceList},
+		{"Allocations", testAllocations},
+		{"AllocationBeforeOrder", testAllocationBeforeOrder},
+		{"LedgerCheck", testLedgerCheck},
+		{"Reports", testReports},
+		{"ConcurrentReservations", testConcurrentReservations},
+		{"ConcurrentAdjustments", testConcurrentAdjustments},
+		{"ConcurrentLockOrder", testConcurrentLockOrder},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -912,17 +931,41 @@ func testConcurrentOrders(t *testing.T, s store.Store) {
 // Benchmark measures the hot write path, order intake: one order with
 // three lines and its order.created event in one InTx. "serial" runs one
 // writer; "parallel" runs b.RunParallel's writers (GOMAXPROCS of them).
-// newStore returns a fresh, migrated store.
+// The "-reserve" variants also reserve the order's stock as a capture
+// does: in the same InTx, BalancesLock of the three SKUs at one location,
+// then for each line a StockMove reservation and an AllocationInsert. The
+// orders spread over benchSKUs SKUs, so parallel writers rarely wait on
+// one balance. newStore returns a fresh, migrated store.
 func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
-	setup := func(b *testing.B) (insert func(i int64) error) {
+	setup := func(b *testing.B, reserve bool) (insert func(i int64) error) {
 		b.ReportAllocs()
 		s := newStore(b)
 		mustInsertChannels(b, s, "web")
+		if reserve {
+			mustStock(b, s, []string{"bench"}, nil)
+			ok(b, "stock", s.InTx(ctx, func(tx store.Querier) error {
+				for i := range benchSKUs {
+					mustStock(b, tx, nil, []string{benchSKU(i)})
+					mustMove(b, tx, newMove("bench", benchSKU(i), inventory.MaxQuantity, 0, inventory.ReasonReceive, 0))
+				}
+				return nil
+			}))
+		}
 		return func(i int64) error {
 			o := NewOrder("web", fmt.Sprint("B", i))
 			o.Lines = append(o.Lines, order.Line{SKU: "SOCK-3", Name: "Socks", Quantity: 3, UnitPrice: 499})
+			if reserve {
+				for j := range o.Lines {
+					o.Lines[j].SKU = benchSKU(int(3*i) + j)
+				}
+			}
 			o.Init(order.StatusOpen, T0)
 			return s.InTx(ctx, func(tx store.Querier) error {
+				if reserve {
+					if err := benchReserve(tx, o); err != nil {
+						return err
+					}
+				}
 				if err := tx.OrderInsert(ctx, o); err != nil {
 					return err
 				}
@@ -934,29 +977,67 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 	}
 
-	b.Run("serial", func(b *testing.B) {
-		insert := setup(b)
-		var i int64
-		for b.Loop() {
-			i++
-			if err := insert(i); err != nil {
-				b.Fatal(err)
-			}
+	for _, reserve := range []bool{false, true} {
+		suffix := ""
+		if reserve {
+			suffix = "-reserve"
 		}
-		report(b)
-	})
-	b.Run("parallel", func(b *testing.B) {
-		insert := setup(b)
-		var next atomic.Int64
-		b.ResetTimer()
-		b.RunParallel(func(pb *testing.PB) {
-			for pb.Next() {
-				if err := insert(next.Add(1)); err != nil {
-					b.Error(err)
-					return
+		b.Run("serial"+suffix, func(b *testing.B) {
+			insert := setup(b, reserve)
+			var i int64
+			for b.Loop() {
+				i++
+				if err := insert(i); err != nil {
+					b.Fatal(err)
 				}
 			}
+			report(b)
 		})
-		report(b)
-	})
+		b.Run("parallel"+suffix, func(b *testing.B) {
+			insert := setup(b, reserve)
+			var next atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := insert(next.Add(1)); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+			report(b)
+		})
+	}
+}
+
+// benchSKUs is how many SKUs the reserving order benchmark spreads over.
+const benchSKUs = 100
+
+func benchSKU(i int) string { return fmt.Sprintf("BENCH-%03d", i%benchSKUs) }
+
+// benchReserve reserves every line of o at location "bench" as a capture
+// does: lock the balances in (sku, location) order, then move and
+// allocate each line in that order.
+func benchReserve(tx store.Querier, o *order.Order) error {
+	lines := slices.Clone(o.Lines)
+	slices.SortFunc(lines, func(a, b order.Line) int { return strings.Compare(a.SKU, b.SKU) })
+	skus := make([]string, len(lines))
+	for i, l := range lines {
+		skus[i] = l.SKU
+	}
+	if _, err := tx.BalancesLock(ctx, skus, []string{"bench"}); err != nil {
+		return err
+	}
+	for _, l := range lines {
+		m := &inventory.Movement{SKU: l.SKU, Location: "bench", DeltaReserved: l.Quantity, Reason: inventory.ReasonReserve,
+			Reference: "order:" + o.ID, Actor: orderly.SystemActor, At: T0}
+		if _, err := tx.StockMove(ctx, m); err != nil {
+			return err
+		}
+		a := &inventory.Allocation{OrderID: o.ID, LineID: l.ID, SKU: l.SKU, Location: "bench", Quantity: l.Quantity, CreatedAt: T0}
+		if err := tx.AllocationInsert(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
 }
