@@ -39,6 +39,7 @@ bench: ## run the Go benchmarks (both backends when ORDERLY_TEST_POSTGRES_URL is
 fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeOrderRequest -fuzztime=$${FUZZTIME:-30s} ./httpapi/
 	$(GO) test -run='^$$' -fuzz=FuzzParseAmount -fuzztime=$${FUZZTIME:-30s} .
+	$(GO) test -run='^$$' -fuzz=FuzzParseRuleSet -fuzztime=$${FUZZTIME:-30s} ./routing/
 
 .PHONY: verify
 verify: lint test ## everything CI checks
