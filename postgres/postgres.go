@@ -80,6 +80,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// Row locks taken in (sku, location) order keep concurrent
 		// captures from deadlocking and from planning on stale balances.
 		ForUpdate:             ` FOR UPDATE`,
+		WritableCTE:           true,
 		MigrationsTable:       `CREATE TABLE IF NOT EXISTS schema_migrations (name text COLLATE "C" PRIMARY KEY, applied_at timestamptz NOT NULL)`,
 		MigrationsTableExists: `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'`,
 		// One lock per schema: migrators of different schemas in one

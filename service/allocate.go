@@ -71,7 +71,7 @@ type reservation struct {
 // allocate reserves stock for every line's backordered-or-unallocated
 // quantity (the demand), in tx, at the given locations: it locks the
 // balances in (sku, location) order, plans with inventory.PlanSimple, and
-// takes each pick with the guarded StockMove. It updates the lines'
+// takes the picks with the guarded StockReserve. It updates the lines'
 // Allocated and Backordered counters and stores the allocations; the order
 // row itself is the caller's to write. With strict, a plan that cannot
 // reserve everything is refused before anything is written.
@@ -119,20 +119,14 @@ func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order
 		return reservation{}, e
 	}
 	inventory.SortPicks(plan.Picks)
-	now := s.clock.Now()
+	// One call takes every pick with the guarded statement: the balances
+	// are locked (or the writer is single), so the plan cannot be stale; a
+	// refusal here is a bug or a race we do not understand: fail the
+	// whole capture.
+	if _, err := tx.StockReserve(ctx, o.ID, plan.Picks, actor, s.clock.Now()); err != nil {
+		return reservation{}, err
+	}
 	for _, pk := range plan.Picks {
-		m := &inventory.Movement{SKU: pk.SKU, Location: pk.Location, DeltaReserved: pk.Quantity,
-			Reason: inventory.ReasonReserve, Reference: "order:" + o.ID, Actor: actor, At: now}
-		if _, err := tx.StockMove(ctx, m); err != nil {
-			// The balances are locked (or the writer is single), so the
-			// plan cannot be stale; a refusal here is a bug or a race we
-			// do not understand: fail the whole capture.
-			return reservation{}, err
-		}
-		if err := tx.AllocationInsert(ctx, &inventory.Allocation{ID: orderly.NewID(), OrderID: o.ID, LineID: pk.LineID,
-			SKU: pk.SKU, Location: pk.Location, Quantity: pk.Quantity, CreatedAt: now}); err != nil {
-			return reservation{}, err
-		}
 		o.LineByID(pk.LineID).Allocated += pk.Quantity
 	}
 	for i := range o.Lines {

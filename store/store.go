@@ -165,6 +165,20 @@ type Querier interface {
 	//     ErrNegativeStock and nothing is written.
 	// A count below reserved is allowed (reserved may exceed on_hand).
 	StockMove(ctx context.Context, m *inventory.Movement) (*inventory.Balance, error)
+	// StockReserve reserves an order's picks, all or nothing: for each pick
+	// it inserts a reserve movement (referenced "order:"+orderID, by actor,
+	// at at) and an allocation of pick.Quantity to the pick's line, and adds
+	// the quantity to the reserved stock of (pick.SKU, pick.Location). It
+	// returns the allocations, in the order of picks, with new ids. The
+	// guard is StockMove's, checked in the same statement as the change,
+	// against the demand of each (sku, location) summed over the picks:
+	// on_hand − reserved − safety_stock ≥ demand, else ErrInsufficientStock
+	// naming the first such key, and nothing is written (the transaction
+	// stays usable). A missing balance has nothing available. It locks the
+	// balances it changes in (sku, location) order until the transaction
+	// ends. A quantity that is not positive is KindInvalid. The order is
+	// checked when the transaction commits, as for AllocationInsert.
+	StockReserve(ctx context.Context, orderID string, picks []inventory.Pick, actor string, at time.Time) ([]*inventory.Allocation, error)
 	// BalanceGet returns the balance of sku at location, or KindNotFound.
 	BalanceGet(ctx context.Context, location, sku string) (*inventory.Balance, error)
 	// BalancesLock returns the balances of every (sku, location) pair of the

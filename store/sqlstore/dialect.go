@@ -45,6 +45,11 @@ type Dialect struct {
 	// other writer), so there it is empty.
 	ForUpdate string
 
+	// WritableCTE says the backend runs INSERT and UPDATE inside WITH
+	// (PostgreSQL), so that several changes can be one statement, one round
+	// trip. SQLite cannot.
+	WritableCTE bool
+
 	// MigrationsTable creates the schema_migrations table (name text primary
 	// key, applied_at time) if it does not exist.
 	MigrationsTable string

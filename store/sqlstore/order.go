@@ -252,6 +252,36 @@ func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
 		VALUES (?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT DO NOTHING RETURNING number`
 	var number int64
+	if q.d.WritableCTE && q.d.OrderNumberTaken == "" && len(o.Lines) <= lineChunk {
+		// One statement, one round trip: the lines are inserted by a CTE
+		// only if the order was (not a duplicate). Their foreign key is
+		// checked at the end of the statement, after the order is in.
+		lineArgs := lineInsertArgs(o, o.Lines, 0)
+		values := strings.Repeat(`, (CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text), `+
+			`CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), `+
+			`CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint))`, len(o.Lines))[2:]
+		fused := `WITH o AS (` + insert + `),
+			l AS (INSERT INTO order_lines (` + insertLineColumns + `) SELECT * FROM (VALUES ` + values + `) AS v
+				WHERE EXISTS (SELECT 1 FROM o))
+			SELECT number FROM o`
+		args := append([]any{o.ID, o.Channel, o.ExternalID, o.PlacedAt, o.Currency,
+			o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
+			j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
+			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
+			string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version}, lineArgs...)
+		err := q.write.queryRow(ctx, fused, args...).Scan(&number)
+		switch {
+		case errors.Is(err, store.ErrDuplicate):
+			// Line ids are new by construction (order.Init): a bug.
+			return fmt.Errorf("insert order: order %s: a line id is already taken", o.ID)
+		case orderly.KindOf(err) == orderly.KindInvalid: // the channel's foreign key
+			return orderly.Invalid("channel", "channel %q does not exist", o.Channel)
+		case err != nil:
+			return fmt.Errorf("insert order: %w", returned(err, "channel %q already has an order with external id %q", o.Channel, o.ExternalID))
+		}
+		o.Number = number
+		return nil
+	}
 	err = q.inTx(ctx, func(c conn) error {
 		err := c.queryRow(ctx, insert, o.ID, o.Channel, o.ExternalID, o.PlacedAt, o.Currency,
 			o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
@@ -271,12 +301,8 @@ func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
 		}
 		pos := 0
 		for chunk := range slices.Chunk(o.Lines, lineChunk) {
-			args := make([]any, 0, 15*len(chunk))
-			for _, l := range chunk {
-				args = append(args, l.ID, o.ID, pos, l.SKU, l.Name, l.Quantity, l.UnitPrice, l.Discount, l.Tax,
-					l.Cancelled, l.Allocated, l.Backordered, l.Shipped, l.Delivered, l.Returned)
-				pos++
-			}
+			args := lineInsertArgs(o, chunk, pos)
+			pos += len(chunk)
 			values := strings.Repeat(`, (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, len(chunk))[2:]
 			if _, err := c.exec(ctx, `INSERT INTO order_lines (`+insertLineColumns+`) VALUES `+values, args...); err != nil {
 				if errors.Is(err, store.ErrDuplicate) {
@@ -293,6 +319,18 @@ func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
 	}
 	o.Number = number
 	return nil
+}
+
+// lineInsertArgs returns the insertLineColumns of lines, the first at
+// position pos.
+func lineInsertArgs(o *order.Order, lines []order.Line, pos int) []any {
+	args := make([]any, 0, 15*len(lines))
+	for _, l := range lines {
+		args = append(args, l.ID, o.ID, pos, l.SKU, l.Name, l.Quantity, l.UnitPrice, l.Discount, l.Tax,
+			l.Cancelled, l.Allocated, l.Backordered, l.Shipped, l.Delivered, l.Returned)
+		pos++
+	}
+	return args
 }
 
 // OrderUpdate implements store.Querier.

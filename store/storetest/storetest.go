@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -73,6 +72,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LedgerCheck", testLedgerCheck},
 		{"Reports", testReports},
 		{"ConcurrentReservations", testConcurrentReservations},
+		{"StockReserve", testStockReserve},
+		{"StockReserveRefused", testStockReserveRefused},
+		{"StockReserveMany", testStockReserveMany},
+		{"ConcurrentStockReserve", testConcurrentStockReserve},
 		{"ConcurrentAdjustments", testConcurrentAdjustments},
 		{"ConcurrentLockOrder", testConcurrentLockOrder},
 	}
@@ -935,9 +938,11 @@ func testConcurrentOrders(t *testing.T, s store.Store) {
 // does: in the same InTx, BalancesLock of the three SKUs at one location,
 // then for each line a StockMove reservation and an AllocationInsert. The
 // orders spread over benchSKUs SKUs, so parallel writers rarely wait on
-// one balance. newStore returns a fresh, migrated store.
+// one balance; "parallel-reserve-hot" has every order want the same three
+// SKUs, so on PostgreSQL each capture waits for the previous one's balance
+// locks. newStore returns a fresh, migrated store.
 func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
-	setup := func(b *testing.B, reserve bool) (insert func(i int64) error) {
+	setup := func(b *testing.B, reserve, hot bool) (insert func(i int64) error) {
 		b.ReportAllocs()
 		s := newStore(b)
 		mustInsertChannels(b, s, "web")
@@ -956,7 +961,11 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 			o.Lines = append(o.Lines, order.Line{SKU: "SOCK-3", Name: "Socks", Quantity: 3, UnitPrice: 499})
 			if reserve {
 				for j := range o.Lines {
-					o.Lines[j].SKU = benchSKU(int(3*i) + j)
+					if hot {
+						o.Lines[j].SKU = benchSKU(j)
+					} else {
+						o.Lines[j].SKU = benchSKU(int(3*i) + j)
+					}
 				}
 			}
 			o.Init(order.StatusOpen, T0)
@@ -977,24 +986,27 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "orders/s")
 	}
 
-	for _, reserve := range []bool{false, true} {
-		suffix := ""
-		if reserve {
-			suffix = "-reserve"
-		}
-		b.Run("serial"+suffix, func(b *testing.B) {
-			insert := setup(b, reserve)
-			var i int64
-			for b.Loop() {
-				i++
-				if err := insert(i); err != nil {
-					b.Fatal(err)
+	for _, v := range []struct {
+		suffix       string
+		reserve, hot bool
+		serial       bool
+	}{{"", false, false, true}, {"-reserve", true, false, true}, {"-reserve-hot", true, true, false}} {
+		suffix, reserve, hot := v.suffix, v.reserve, v.hot
+		if v.serial {
+			b.Run("serial"+suffix, func(b *testing.B) {
+				insert := setup(b, reserve, hot)
+				var i int64
+				for b.Loop() {
+					i++
+					if err := insert(i); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-			report(b)
-		})
+				report(b)
+			})
+		}
 		b.Run("parallel"+suffix, func(b *testing.B) {
-			insert := setup(b, reserve)
+			insert := setup(b, reserve, hot)
 			var next atomic.Int64
 			b.ResetTimer()
 			b.RunParallel(func(pb *testing.PB) {
@@ -1011,33 +1023,24 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 }
 
 // benchSKUs is how many SKUs the reserving order benchmark spreads over.
-const benchSKUs = 100
+const benchSKUs = 1000
 
-func benchSKU(i int) string { return fmt.Sprintf("BENCH-%03d", i%benchSKUs) }
+func benchSKU(i int) string { return fmt.Sprintf("BENCH-%04d", i%benchSKUs) }
 
 // benchReserve reserves every line of o at location "bench" as a capture
-// does: lock the balances in (sku, location) order, then move and
-// allocate each line in that order.
+// does: lock the balances in (sku, location) order, then take every line
+// with one StockReserve.
 func benchReserve(tx store.Querier, o *order.Order) error {
-	lines := slices.Clone(o.Lines)
-	slices.SortFunc(lines, func(a, b order.Line) int { return strings.Compare(a.SKU, b.SKU) })
-	skus := make([]string, len(lines))
-	for i, l := range lines {
+	skus := make([]string, len(o.Lines))
+	picks := make([]inventory.Pick, len(o.Lines))
+	for i, l := range o.Lines {
 		skus[i] = l.SKU
+		picks[i] = inventory.Pick{LineID: l.ID, SKU: l.SKU, Location: "bench", Quantity: l.Quantity}
 	}
 	if _, err := tx.BalancesLock(ctx, skus, []string{"bench"}); err != nil {
 		return err
 	}
-	for _, l := range lines {
-		m := &inventory.Movement{SKU: l.SKU, Location: "bench", DeltaReserved: l.Quantity, Reason: inventory.ReasonReserve,
-			Reference: "order:" + o.ID, Actor: orderly.SystemActor, At: T0}
-		if _, err := tx.StockMove(ctx, m); err != nil {
-			return err
-		}
-		a := &inventory.Allocation{OrderID: o.ID, LineID: l.ID, SKU: l.SKU, Location: "bench", Quantity: l.Quantity, CreatedAt: T0}
-		if err := tx.AllocationInsert(ctx, a); err != nil {
-			return err
-		}
-	}
-	return nil
+	inventory.SortPicks(picks)
+	_, err := tx.StockReserve(ctx, o.ID, picks, orderly.SystemActor, T0)
+	return err
 }
