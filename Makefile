@@ -40,6 +40,10 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run='^$$' -fuzz=FuzzDecodeOrderRequest -fuzztime=$${FUZZTIME:-30s} ./httpapi/
 	$(GO) test -run='^$$' -fuzz=FuzzParseAmount -fuzztime=$${FUZZTIME:-30s} .
 	$(GO) test -run='^$$' -fuzz=FuzzParseRuleSet -fuzztime=$${FUZZTIME:-30s} ./routing/
+	$(GO) test -run='^$$' -fuzz=FuzzParseEvent -fuzztime=$${FUZZTIME:-30s} ./carrier/easypost/
+	for p in shopify woocommerce amazon; do \
+		$(GO) test -run='^$$' -fuzz=FuzzParseOrder -fuzztime=$${FUZZTIME:-30s} ./connector/$$p/ || exit 1; \
+	done
 
 .PHONY: verify
 verify: lint test ## everything CI checks

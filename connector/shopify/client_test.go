@@ -1,0 +1,141 @@
+package shopify_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/connector"
+	"github.com/orderly-oms/orderly/connector/connectortest"
+	"github.com/orderly-oms/orderly/connector/shopify"
+)
+
+func newClient(t *testing.T) (*shopify.Connector, *connectortest.Fake) {
+	fake := connectortest.NewFake(t)
+	c, err := shopify.New(connector.Config{BaseURL: fake.URL + "/", HTTPClient: fake.Client,
+		Settings: map[string]string{shopify.SettingAccessToken: "shpat_x", shopify.SettingAPIVersion: "2024-10"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, fake
+}
+
+const fulfillmentOrders = `{"fulfillment_orders":[
+ {"id":1046000778,"status":"closed","line_items":[{"id":1,"line_item_id":866550311766439020,"fulfillable_quantity":0}]},
+ {"id":1046000779,"status":"open","line_items":[
+  {"id":1058737482,"line_item_id":866550311766439020,"fulfillable_quantity":1},
+  {"id":1058737483,"line_item_id":141249953214522974,"fulfillable_quantity":2}]}]}`
+
+func TestPushShipment(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("GET /admin/api/2024-10/orders/820982911946154508/fulfillment_orders.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.Raw(w, 200, []byte(fulfillmentOrders))
+	})
+	fake.Handle("POST /admin/api/2024-10/fulfillments.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.JSON(w, 201, map[string]any{"fulfillment": map[string]any{"id": 255858046}})
+	})
+	err := c.PushShipment(context.Background(), connector.Shipment{
+		OrderExternalID: "820982911946154508",
+		Lines:           []connector.ShipmentLine{{LineExternalID: "141249953214522974", Quantity: 2}},
+		Carrier:         "UPS", TrackingNumber: "1Z2345", TrackingURL: "https://ups.example/1Z2345", NotifyCustomer: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := fake.Requests()
+	if len(reqs) != 2 {
+		t.Fatalf("%d requests", len(reqs))
+	}
+	for _, r := range reqs {
+		if r.Header.Get("X-Shopify-Access-Token") != "shpat_x" {
+			t.Errorf("%s %s without the access token", r.Method, r.Path)
+		}
+	}
+	var got, want any
+	_ = json.Unmarshal(reqs[1].Body, &got)
+	_ = json.Unmarshal([]byte(`{"fulfillment":{"line_items_by_fulfillment_order":[{"fulfillment_order_id":1046000779,
+	 "fulfillment_order_line_items":[{"id":1058737483,"quantity":2}]}],
+	 "tracking_info":{"company":"UPS","number":"1Z2345","url":"https://ups.example/1Z2345"},"notify_customer":true}}`), &want)
+	if !jsonEqual(got, want) {
+		t.Errorf("body = %s", reqs[1].Body)
+	}
+}
+
+func jsonEqual(a, b any) bool {
+	x, _ := json.Marshal(a)
+	y, _ := json.Marshal(b)
+	return string(x) == string(y)
+}
+
+func TestPushShipmentTooMany(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("GET /admin/api/2024-10/orders/1/fulfillment_orders.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.Raw(w, 200, []byte(fulfillmentOrders))
+	})
+	err := c.PushShipment(context.Background(), connector.Shipment{OrderExternalID: "1",
+		Lines: []connector.ShipmentLine{{LineExternalID: "866550311766439020", Quantity: 2}}})
+	if orderly.KindOf(err) != orderly.KindConflict {
+		t.Errorf("err = %v, want conflict", err)
+	}
+	if n := len(fake.Requests()); n != 1 {
+		t.Errorf("%d requests; nothing may be posted", n)
+	}
+}
+
+func TestPushStock(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("POST /admin/api/2024-10/inventory_levels/set.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.JSON(w, 200, map[string]any{"inventory_level": map[string]any{}})
+	})
+	err := c.PushStock(context.Background(), []connector.StockLevel{
+		{SKU: "A", ItemRef: "808950810", LocationRef: "905684977", Available: 7},
+		{SKU: "B", ItemRef: "39072856", LocationRef: "905684977", Available: -3},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := fake.Requests()
+	if len(reqs) != 2 || string(reqs[0].Body) != `{"available":7,"inventory_item_id":808950810,"location_id":905684977}` {
+		t.Fatalf("requests = %+v", reqs)
+	}
+	if string(reqs[1].Body) != `{"available":0,"inventory_item_id":39072856,"location_id":905684977}` {
+		t.Errorf("negative availability not clamped: %s", reqs[1].Body)
+	}
+	if err := c.PushStock(context.Background(), []connector.StockLevel{{SKU: "C"}}); orderly.KindOf(err) != orderly.KindInvalid {
+		t.Errorf("missing refs: %v", err)
+	}
+}
+
+func TestPushErrors(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("POST /admin/api/2024-10/orders/{id}/cancel.json", func(w http.ResponseWriter, r *http.Request) {
+		switch r.PathValue("id") {
+		case "1":
+			connectortest.JSON(w, 200, map[string]any{"order": map[string]any{}})
+		case "2":
+			w.Header().Set("Retry-After", "2.0")
+			connectortest.JSON(w, 429, map[string]any{"errors": "Exceeded 2 calls per second"})
+		default:
+			connectortest.JSON(w, 401, map[string]any{"errors": "Invalid API key"})
+		}
+	})
+	ctx := context.Background()
+	if err := c.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: "1", Reason: "out of stock"}); err != nil {
+		t.Fatal(err)
+	}
+	if b := string(fake.Requests()[0].Body); b != `{"email":false,"reason":"other"}` {
+		t.Errorf("cancel body = %s", b)
+	}
+	if err := c.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: "2"}); orderly.KindOf(err) != orderly.KindUnavailable {
+		t.Errorf("429: %v", err)
+	}
+	if err := c.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: "3"}); orderly.KindOf(err) != orderly.KindUnauthorized {
+		t.Errorf("401: %v", err)
+	}
+	noToken, _ := shopify.New(connector.Config{BaseURL: fake.URL})
+	if err := noToken.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: "1"}); orderly.KindOf(err) != orderly.KindInvalid {
+		t.Errorf("no token: %v", err)
+	}
+}

@@ -1,0 +1,162 @@
+package woocommerce_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/connector"
+	"github.com/orderly-oms/orderly/connector/connectortest"
+	"github.com/orderly-oms/orderly/connector/woocommerce"
+)
+
+func newClient(t *testing.T) (*woocommerce.Connector, *connectortest.Fake) {
+	fake := connectortest.NewFake(t)
+	c, _ := woocommerce.New(connector.Config{BaseURL: fake.URL, HTTPClient: fake.Client,
+		Settings: map[string]string{woocommerce.SettingConsumerKey: "ck_1", woocommerce.SettingConsumerSecret: "cs_2"}})
+	return c, fake
+}
+
+func TestVerifyWebhookDelivery(t *testing.T) {
+	c, _ := woocommerce.New(connector.Config{Secret: secret})
+	body := fixture(t)
+	h := http.Header{}
+	h.Set(woocommerce.HeaderSignature, connector.SignBase64(secret, body))
+	h.Set(woocommerce.HeaderTopic, "order.updated")
+	h.Set(woocommerce.HeaderDeliveryID, "7b1c")
+	d, err := c.VerifyWebhook(h, body)
+	if err != nil || d != (connector.Delivery{ID: "7b1c", Topic: "order.updated", IsOrder: true}) {
+		t.Errorf("%+v %v", d, err)
+	}
+}
+
+func TestPullOrdersPaginates(t *testing.T) {
+	c, fake := newClient(t)
+	order := string(fixture(t))
+	later := strings.Replace(strings.Replace(order, `"id": 727`, `"id": 728`, 1), "2017-03-22T19:28:08", "2017-03-23T08:00:00", 1)
+	fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
+		if u, p, ok := r.BasicAuth(); !ok || u != "ck_1" || p != "cs_2" {
+			connectortest.JSON(w, 401, map[string]any{"code": "woocommerce_rest_cannot_view"})
+			return
+		}
+		w.Header().Set("X-WP-Total", "2")
+		w.Header().Set("X-WP-TotalPages", "2")
+		switch r.URL.Query().Get("page") {
+		case "1":
+			connectortest.Raw(w, 200, []byte("["+order+"]"))
+		case "2":
+			connectortest.Raw(w, 200, []byte("["+later+"]"))
+		default:
+			connectortest.Raw(w, 200, []byte("[]"))
+		}
+	})
+	since := time.Date(2017, 3, 1, 12, 0, 0, 0, time.FixedZone("", 3600))
+	var ids []string
+	cursor, pages := "", 0
+	var last time.Time
+	for {
+		p, err := c.PullOrders(context.Background(), connector.PullQuery{UpdatedAfter: since, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pages++
+		for _, b := range p.Payloads {
+			in, err := woocommerce.ParseOrder(b)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, in.Order.ExternalID)
+		}
+		last = p.LastUpdated
+		if cursor = p.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if pages != 2 || strings.Join(ids, ",") != "727,728" || !last.Equal(time.Date(2017, 3, 23, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("pages %d ids %v last %v", pages, ids, last)
+	}
+	q := fake.Requests()[0].Query
+	if q.Get("modified_after") != "2017-03-01T11:00:00Z" || q.Get("per_page") != "100" || q.Get("dates_are_gmt") != "true" || q.Get("orderby") != "modified" {
+		t.Errorf("query = %v", q)
+	}
+}
+
+func TestPullOrdersLinkAndShortPage(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("page") == "1" {
+			w.Header().Set("Link", fmt.Sprintf(`<%s/wp-json/wc/v3/orders?page=2>; rel="next"`, "https://shop.example"))
+		}
+		connectortest.Raw(w, 200, []byte("[]"))
+	})
+	p, err := c.PullOrders(context.Background(), connector.PullQuery{})
+	if err != nil || p.NextCursor != "2" {
+		t.Fatalf("page 1: %+v %v", p, err)
+	}
+	p, err = c.PullOrders(context.Background(), connector.PullQuery{Cursor: "2"})
+	if err != nil || p.NextCursor != "" {
+		t.Fatalf("page 2: %+v %v", p, err)
+	}
+	if _, err := c.PullOrders(context.Background(), connector.PullQuery{Cursor: "x"}); orderly.KindOf(err) != orderly.KindInvalid {
+		t.Errorf("bad cursor: %v", err)
+	}
+}
+
+func TestPushShipment(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("POST /wp-json/wc/v3/orders/727/notes", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.JSON(w, 201, map[string]any{"id": 281})
+	})
+	fake.Handle("PUT /wp-json/wc/v3/orders/727", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.JSON(w, 200, map[string]any{"id": 727, "status": "completed"})
+	})
+	ctx := context.Background()
+	s := connector.Shipment{OrderExternalID: "727", Carrier: "UPS", Service: "Ground", TrackingNumber: "1Z999", TrackingURL: "https://ups.example/1Z999", NotifyCustomer: true}
+	if err := c.PushShipment(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	s.Complete = true
+	if err := c.PushShipment(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	reqs := fake.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want note, note, status", len(reqs))
+	}
+	if b := string(reqs[0].Body); b != `{"customer_note":true,"note":"Shipped with UPS (Ground), tracking number 1Z999: https://ups.example/1Z999."}` {
+		t.Errorf("note = %s", b)
+	}
+	if b := string(reqs[2].Body); reqs[2].Method != "PUT" || b != `{"status":"completed"}` {
+		t.Errorf("status = %s %s", reqs[2].Method, b)
+	}
+	for _, r := range reqs {
+		if !strings.HasPrefix(r.Header.Get("Authorization"), "Basic ") {
+			t.Errorf("%s without basic auth", r.Path)
+		}
+	}
+}
+
+func TestPushCancellation(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("PUT /wp-json/wc/v3/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
+		if r.PathValue("id") == "404" {
+			connectortest.JSON(w, 404, map[string]any{"code": "woocommerce_rest_shop_order_invalid_id"})
+			return
+		}
+		connectortest.JSON(w, 200, map[string]any{})
+	})
+	ctx := context.Background()
+	if err := c.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: "727"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: "404"}); orderly.KindOf(err) != orderly.KindNotFound {
+		t.Errorf("404: %v", err)
+	}
+	if b := string(fake.Requests()[0].Body); b != `{"status":"cancelled"}` {
+		t.Errorf("body = %s", b)
+	}
+}
