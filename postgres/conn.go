@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -36,19 +35,4 @@ func (c conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, 
 
 func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return c.c.QueryRow(ctx, q, args...)
-}
-
-// txConn is a write transaction.
-type txConn struct {
-	conn
-	tx pgx.Tx
-}
-
-func (t txConn) Commit(ctx context.Context) error { return t.tx.Commit(ctx) }
-
-func (t txConn) Rollback(ctx context.Context) error {
-	if err := t.tx.Rollback(ctx); !errors.Is(err, pgx.ErrTxClosed) {
-		return err
-	}
-	return nil
 }

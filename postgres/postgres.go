@@ -91,12 +91,13 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		Dialect: s.dialect,
 		Read:    conn{pool},
 		Write:   conn{pool},
+		// BEGIN goes to the server with the transaction's first statement.
 		Begin: func(ctx context.Context) (sqlstore.Tx, error) {
-			tx, err := pool.Begin(ctx)
+			c, err := pool.Acquire(ctx)
 			if err != nil {
 				return nil, err
 			}
-			return txConn{conn{tx}, tx}, nil
+			return &lazyTx{c: c}, nil
 		},
 		Migrations: migrations,
 	})

@@ -89,27 +89,22 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 		if err := tx.OrderInsert(ctx, o); err != nil {
 			return err
 		}
-		if err := tx.EventInsert(ctx, s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
+		// Every event of the capture in one statement, in timeline order.
+		events := []*orderly.Event{s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
 			"number": o.Number, "channel": o.Channel, "external_id": o.ExternalID,
 			"currency": o.Currency, "total": o.Totals.Total, "lines": len(o.Lines),
-		})); err != nil {
-			return err
-		}
+		})}
 		if len(res.picks) > 0 {
-			if err := tx.EventInsert(ctx, s.event("order.allocated", "order", o.ID, o.ID, p.Actor(),
-				map[string]any{"allocations": picksData(res.picks)})); err != nil {
-				return err
-			}
+			events = append(events, s.event("order.allocated", "order", o.ID, o.ID, p.Actor(),
+				map[string]any{"allocations": picksData(res.picks)}))
 		}
 		if short {
-			if err := tx.EventInsert(ctx, s.event("order.backordered", "order", o.ID, o.ID, p.Actor(),
-				map[string]any{"lines": backorderData(o)})); err != nil {
-				return err
-			}
-			return tx.EventInsert(ctx, s.event("order.held", "order", o.ID, o.ID, p.Actor(),
-				map[string]any{"reason": HoldInsufficientStock, "from": order.StatusOpen, "to": o.Status}))
+			events = append(events,
+				s.event("order.backordered", "order", o.ID, o.ID, p.Actor(), map[string]any{"lines": backorderData(o)}),
+				s.event("order.held", "order", o.ID, o.ID, p.Actor(),
+					map[string]any{"reason": HoldInsufficientStock, "from": order.StatusOpen, "to": o.Status}))
 		}
-		return nil
+		return tx.EventInsert(ctx, events...)
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		// A concurrent request stored the same channel order first.

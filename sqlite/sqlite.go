@@ -64,7 +64,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}
 
 	params.Set("_txlock", "immediate")
-	write, err := sql.Open("sqlite", path+"?"+params.Encode())
+	write, err := openDB(path + "?" + params.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -80,7 +80,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 
 	params.Del("_txlock")
 	params.Set("_query_only", "1")
-	read, err := sql.Open("sqlite", path+"?"+params.Encode())
+	read, err := openDB(path + "?" + params.Encode())
 	if err != nil {
 		_ = write.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
@@ -125,6 +125,16 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		Migrations: migrations,
 	})
 	return s, nil
+}
+
+// openDB returns a database/sql handle on dsn whose connections keep their
+// statements prepared (see cachingConn).
+func openDB(dsn string) (*sql.DB, error) {
+	base, err := sqlitedrv.NewConnector(dsn)
+	if err != nil {
+		return nil, err
+	}
+	return sql.OpenDB(cachingConnector{Connector: base, size: StmtCacheSize}), nil
 }
 
 // Ping checks that the database answers.

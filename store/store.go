@@ -226,8 +226,12 @@ type Querier interface {
 	// previous page.
 	ReportList(ctx context.Context, location string, p ListParams) ([]*inventory.Report, error)
 
-	// EventInsert appends an event and assigns e.Seq.
-	EventInsert(ctx context.Context, e *orderly.Event) error
+	// EventInsert appends events and assigns each its Seq, in the order
+	// given (seqs increase along es), all in one statement where the
+	// backend can. It is all or nothing: an event id already stored (or
+	// given twice) is ErrDuplicate and no event is stored; data that is not
+	// JSON is KindInvalid.
+	EventInsert(ctx context.Context, es ...*orderly.Event) error
 	// EventList returns events with Seq > p.AfterSeq in Seq order, filtered by p.
 	EventList(ctx context.Context, p EventListParams) ([]*orderly.Event, error)
 

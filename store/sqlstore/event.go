@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/orderly-oms/orderly"
@@ -15,22 +17,97 @@ import (
 
 // EventInsert implements store.Querier. Data must be JSON (empty means
 // {}); PostgreSQL keeps it as jsonb, so what is read back is equal as JSON
-// but not necessarily byte for byte.
-func (q *Querier) EventInsert(ctx context.Context, e *orderly.Event) error {
-	data := string(e.Data)
-	if len(e.Data) == 0 {
-		data = "{}"
-	} else if !json.Valid(e.Data) {
-		return orderly.Invalid("data", "is not valid JSON")
+// but not necessarily byte for byte. Several events are one multi-row
+// INSERT (per eventChunk), in a transaction of its own outside InTx; if any
+// id is taken, the rows the statement did insert are deleted again, so the
+// call writes nothing and the transaction stays usable.
+func (q *Querier) EventInsert(ctx context.Context, es ...*orderly.Event) error {
+	args := make([]any, 0, 8*len(es))
+	for _, e := range es {
+		data := string(e.Data)
+		if len(e.Data) == 0 {
+			data = "{}"
+		} else if !json.Valid(e.Data) {
+			return orderly.Invalid("data", "is not valid JSON")
+		}
+		var orderID any // NULL for events outside an order's timeline
+		if e.OrderID != "" {
+			orderID = e.OrderID
+		}
+		args = append(args, e.ID, e.Type, e.Subject, e.SubjectID, orderID, e.Actor, e.At, data)
 	}
-	var orderID any // NULL for events outside an order's timeline
-	if e.OrderID != "" {
-		orderID = e.OrderID
+	switch len(es) {
+	case 0:
+		return nil
+	case 1:
+		err := q.write.queryRow(ctx, insertEvents+eventRow+` ON CONFLICT DO NOTHING RETURNING seq`, args...).Scan(&es[0].Seq)
+		return returned(err, "event %s already exists", es[0].ID)
 	}
-	err := q.write.queryRow(ctx, `INSERT INTO events (id, type, subject, subject_id, order_id, actor, at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING RETURNING seq`,
-		e.ID, e.Type, e.Subject, e.SubjectID, orderID, e.Actor, e.At, data).Scan(&e.Seq)
-	return returned(err, "event %s already exists", e.ID)
+	return q.inTx(ctx, func(c conn) error {
+		for start := 0; start < len(es); start += eventChunk {
+			chunk := es[start:min(start+eventChunk, len(es))]
+			if err := insertEventChunk(ctx, c, chunk, args[8*start:8*(start+len(chunk))]); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const (
+	insertEvents = `INSERT INTO events (id, type, subject, subject_id, order_id, actor, at, data) VALUES `
+	eventRow     = `(?, ?, ?, ?, ?, ?, ?, ?)`
+	// eventChunk bounds the events of one INSERT.
+	eventChunk = 50
+)
+
+// insertEventChunk inserts es with one statement and assigns their seqs,
+// which follow the order of es.
+func insertEventChunk(ctx context.Context, c conn, es []*orderly.Event, args []any) error {
+	rs, err := c.query(ctx, insertEvents+strings.Repeat(`, `+eventRow, len(es))[2:]+` ON CONFLICT DO NOTHING RETURNING id, seq`, args...)
+	if err != nil {
+		return err
+	}
+	type idSeq struct {
+		id  string
+		seq int64
+	}
+	got, err := collect(rs, func(s scanner) (idSeq, error) {
+		var r idSeq
+		return r, s.Scan(&r.id, &r.seq)
+	})
+	if err != nil {
+		return err
+	}
+	seqs := make(map[string]int64, len(got))
+	for _, r := range got {
+		seqs[r.id] = r.seq
+	}
+	if len(got) < len(es) {
+		// An id was taken: take back what was inserted, so nothing is.
+		ids := make([]any, len(got))
+		for i, r := range got {
+			ids[i] = r.id
+		}
+		if len(ids) > 0 {
+			if _, err := c.exec(ctx, `DELETE FROM events WHERE id IN (`+placeholders(len(ids))+`)`, ids...); err != nil {
+				return err
+			}
+		}
+		for i, e := range es {
+			if _, ok := seqs[e.ID]; !ok || slices.ContainsFunc(es[:i], func(p *orderly.Event) bool { return p.ID == e.ID }) {
+				return duplicate("event %s already exists", e.ID)
+			}
+		}
+		return duplicate("an event id is already taken")
+	}
+	for i, e := range es {
+		e.Seq = seqs[e.ID]
+		if i > 0 && e.Seq <= es[i-1].Seq {
+			return fmt.Errorf("insert events: seq %d of event %s does not follow %d", e.Seq, e.ID, es[i-1].Seq)
+		}
+	}
+	return nil
 }
 
 // EventList implements store.Querier.

@@ -269,16 +269,36 @@ func placeholders(n int) string {
 	return string(b)
 }
 
+// inSizes are the lengths an IN (…) list is padded to, so that a backend's
+// prepared-statement cache (SQLite's cachingConn, pgx's statement cache)
+// holds a few shapes of each query rather than one per list length.
+var inSizes = [...]int{1, 2, 4, 8, 16, 32, 64, inChunk}
+
+// inList returns the placeholders and arguments of an IN (…) list of codes
+// (at most inChunk), padded to the next of inSizes by repeating the last
+// code: a repeated value in an IN list changes nothing it matches.
+func inList(codes []string) (string, []any) {
+	n := len(codes)
+	for _, size := range inSizes {
+		if size >= n {
+			n = size
+			break
+		}
+	}
+	args := make([]any, n)
+	for i := range n {
+		args[i] = codes[min(i, len(codes)-1)]
+	}
+	return placeholders(n), args
+}
+
 // SKUMissing implements store.Querier.
 func (q *Querier) SKUMissing(ctx context.Context, codes []string) ([]string, error) {
 	want := slices.Compact(slices.Sorted(slices.Values(codes)))
 	known := make(map[string]bool, len(want))
 	for chunk := range slices.Chunk(want, inChunk) {
-		args := make([]any, len(chunk))
-		for i, c := range chunk {
-			args[i] = c
-		}
-		rs, err := q.read.query(ctx, `SELECT sku FROM skus WHERE sku IN (`+placeholders(len(chunk))+`)`, args...)
+		marks, args := inList(chunk)
+		rs, err := q.read.query(ctx, `SELECT sku FROM skus WHERE sku IN (`+marks+`)`, args...)
 		if err != nil {
 			return nil, err
 		}

@@ -198,13 +198,18 @@ func balancesOf(ctx context.Context, c conn, skus, locations []string, suffix st
 	var locArgs []any
 	if len(locations) > 0 {
 		locations = slices.Compact(slices.Sorted(slices.Values(locations)))
-		where = ` AND location IN (` + placeholders(len(locations)) + `)`
-		locArgs = stringArgs(locations)
+		var marks string
+		marks, locArgs = inList(locations[:min(len(locations), inChunk)])
+		if len(locations) > inChunk {
+			marks, locArgs = placeholders(len(locations)), stringArgs(locations)
+		}
+		where = ` AND location IN (` + marks + `)`
 	}
 	var out []*inventory.Balance
 	for chunk := range slices.Chunk(skus, inChunk) {
-		rs, err := c.query(ctx, `SELECT `+balanceColumns+` FROM stock_balances WHERE sku IN (`+placeholders(len(chunk))+`)`+
-			where+` ORDER BY sku, location`+suffix, append(stringArgs(chunk), locArgs...)...)
+		marks, args := inList(chunk)
+		rs, err := c.query(ctx, `SELECT `+balanceColumns+` FROM stock_balances WHERE sku IN (`+marks+`)`+
+			where+` ORDER BY sku, location`+suffix, append(args, locArgs...)...)
 		if err != nil {
 			return nil, err
 		}

@@ -49,6 +49,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OrderUpdate", testOrderUpdate},
 		{"InTx", testInTx},
 		{"Events", testEvents},
+		{"EventInsertMany", testEventInsertMany},
 		{"APIKeys", testAPIKeys},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
@@ -666,6 +667,81 @@ func testEvents(t *testing.T, s store.Store) {
 
 	wantIs(t, "duplicate id", s.EventInsert(ctx, &orderly.Event{ID: in.ID, Type: "x", At: T0}), store.ErrDuplicate)
 	wantKind(t, "data not JSON", s.EventInsert(ctx, &orderly.Event{ID: orderly.NewID(), Type: "x", At: T0, Data: []byte("{")}), orderly.KindInvalid)
+}
+
+func testEventInsertMany(t *testing.T, s store.Store) {
+	a := orderly.NewID()
+	ok(t, "no events", s.EventInsert(ctx))
+	first := newEvent("order.created", a, 0)
+	ok(t, "one", s.EventInsert(ctx, first))
+	// Several in one call, in and outside a transaction, with an event
+	// outside any order's timeline and one without data among them.
+	many := func(n int) []*orderly.Event {
+		var es []*orderly.Event
+		for i := range n {
+			e := newEvent(fmt.Sprint("order.e", i), a, i)
+			switch i % 3 {
+			case 1:
+				e.OrderID, e.Subject, e.SubjectID = "", "channel", "web"
+			case 2:
+				e.Data = nil
+			}
+			es = append(es, e)
+		}
+		return es
+	}
+	outside := many(3)
+	ok(t, "insert three", s.EventInsert(ctx, outside...))
+	inside := many(120) // more than one statement's worth
+	ok(t, "insert many in tx", s.InTx(ctx, func(tx store.Querier) error { return tx.EventInsert(ctx, inside...) }))
+	want := append(append([]*orderly.Event{first}, outside...), inside...)
+	for i := 1; i < len(want); i++ {
+		if want[i].Seq <= want[i-1].Seq {
+			t.Fatalf("event %d: seq %d after %d, want increasing in the order given", i, want[i].Seq, want[i-1].Seq)
+		}
+	}
+	var got []*orderly.Event
+	for p := (store.EventListParams{Limit: store.MaxLimit}); ; {
+		page, err := s.EventList(ctx, p)
+		ok(t, "list", err)
+		if len(page) == 0 {
+			break
+		}
+		got = append(got, page...)
+		p.AfterSeq = page[len(page)-1].Seq
+	}
+	if len(got) != len(want) {
+		t.Fatalf("listed %d events, want %d", len(got), len(want))
+	}
+	for i := range got {
+		if got[i].ID != want[i].ID || got[i].Seq != want[i].Seq || got[i].Type != want[i].Type || got[i].OrderID != want[i].OrderID {
+			t.Errorf("event %d = %s %s seq %d order %q, want %s %s seq %d order %q", i, got[i].ID, got[i].Type, got[i].Seq, got[i].OrderID,
+				want[i].ID, want[i].Type, want[i].Seq, want[i].OrderID)
+		}
+	}
+
+	// All or nothing: a taken id, or one given twice, stores none of them,
+	// and leaves the transaction usable.
+	fresh := newEvent("order.x", a, 1)
+	wantIs(t, "taken id", s.EventInsert(ctx, newEvent("order.y", a, 1), &orderly.Event{ID: first.ID, Type: "x", At: T0}), store.ErrDuplicate)
+	twice := newEvent("order.z", a, 1)
+	wantIs(t, "id given twice", s.EventInsert(ctx, twice, fresh, twice), store.ErrDuplicate)
+	wantKind(t, "data not JSON", s.EventInsert(ctx, newEvent("order.w", a, 1), &orderly.Event{ID: orderly.NewID(), Type: "x", At: T0, Data: []byte("{")}), orderly.KindInvalid)
+	var after *orderly.Event
+	ok(t, "in tx", s.InTx(ctx, func(tx store.Querier) error {
+		wantIs(t, "taken id in tx", tx.EventInsert(ctx, fresh, &orderly.Event{ID: first.ID, Type: "x", At: T0}), store.ErrDuplicate)
+		after = newEvent("order.after", a, 2)
+		return tx.EventInsert(ctx, after)
+	}))
+	rest, err := s.EventList(ctx, store.EventListParams{AfterSeq: want[len(want)-1].Seq})
+	ok(t, "list after refusals", err)
+	if len(rest) != 1 || rest[0].ID != after.ID {
+		var ids []string
+		for _, e := range rest {
+			ids = append(ids, e.Type)
+		}
+		t.Errorf("after the refusals the log holds %v more, want only order.after", ids)
+	}
 }
 
 func newKey(t *testing.T, name string, role auth.Role, ch, loc string) (*auth.APIKey, string) {
