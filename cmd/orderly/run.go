@@ -40,6 +40,12 @@ Usage:
                                                    create an API key and print it once
   orderly reconcile [--db DB]                      check every balance against its ledger and
                                                    reservations; exit 1 on any mismatch
+  orderly bench [--mode uniform|hot-sku|availability] [--clients 32] [--duration 30s]
+                [--orders N] [--skus 1000] [--locations 5] [--hot-stock 100] [--json]
+                [--backend sqlite|postgres --db DB | --target URL --key KEY [--server-pid PID]]
+                                                   load-test a server (by default one started
+                                                   in-process on a temporary database), then
+                                                   check nothing was lost or oversold
   orderly version                                  print the version
 
 Configuration (flags win over environment):
@@ -80,6 +86,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return cmdKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, getenv, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "orderly", buildVersion())
 		return nil

@@ -1,0 +1,509 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/internal/loadgen"
+	"github.com/orderly-oms/orderly/service"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// errInvariant makes `orderly bench` exit 1 when a check after the run
+// fails.
+var errInvariant = errors.New("invariants failed")
+
+// benchOptions are the parsed flags of `orderly bench`.
+type benchOptions struct {
+	target, key  string
+	backend, db  string
+	serverPID    int
+	json         bool
+	cfg          loadgen.Config
+	durationFlag bool // --duration was given
+}
+
+func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*benchOptions, error) {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	o := &benchOptions{}
+	fs.StringVar(&o.target, "target", "", "URL of a running Orderly server (default: start one in-process on a temporary database)")
+	// The key's default is read after parsing, so that --help never
+	// prints it.
+	fs.StringVar(&o.key, "key", "", "admin API key for --target (default $ORDERLY_BENCH_KEY, which keeps it out of ps)")
+	fs.StringVar(&o.backend, "backend", "", "in-process server's backend: sqlite (default) or postgres")
+	// No ORDERLY_DB default: a benchmark never runs on the database the
+	// environment names for the real server.
+	fs.StringVar(&o.db, "db", "", "in-process server's database: sqlite:PATH (a new file) or postgres://… (a new schema in it, dropped afterwards)")
+	fs.IntVar(&o.serverPID, "server-pid", 0, "with --target on this machine: the server's process id, to report its peak RSS")
+	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	mode := fs.String("mode", string(loadgen.ModeUniform), "uniform, hot-sku or availability")
+	fs.IntVar(&o.cfg.Clients, "clients", 32, "concurrent clients")
+	fs.DurationVar(&o.cfg.Duration, "duration", 30*time.Second, "how long to drive load (with --orders and no --duration: until N orders)")
+	fs.IntVar(&o.cfg.Requests, "orders", 0, "stop after N orders (lookups in availability mode)")
+	fs.IntVar(&o.cfg.SKUs, "skus", 1000, "SKUs to seed (uniform, availability)")
+	fs.IntVar(&o.cfg.Locations, "locations", 5, "locations to seed")
+	fs.Int64Var(&o.cfg.HotStock, "hot-stock", 100, "units of the hot SKU (hot-sku)")
+	// Not parse(): after --help a benchmark must not start.
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if fs.NArg() > 0 {
+		return nil, fmt.Errorf("%w: unexpected argument %q", errUsage, fs.Arg(0))
+	}
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == "duration" {
+			o.durationFlag = true
+		}
+	})
+	if o.key == "" {
+		o.key = getenv("ORDERLY_BENCH_KEY")
+	}
+	o.cfg.Mode = loadgen.Mode(*mode)
+	if o.cfg.Requests > 0 && !o.durationFlag {
+		o.cfg.Duration = 0
+	}
+	if err := o.cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", errUsage, err)
+	}
+	if o.target != "" {
+		switch {
+		case o.backend != "" || o.db != "":
+			return nil, fmt.Errorf("%w: --target drives a running server; --backend and --db are for the in-process one", errUsage)
+		case o.key == "":
+			return nil, fmt.Errorf("%w: --target needs an admin API key: --key or $ORDERLY_BENCH_KEY", errUsage)
+		}
+		if u, err := url.Parse(o.target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("%w: --target %q: want http://host:port", errUsage, o.target)
+		}
+		return o, nil
+	}
+	if o.serverPID != 0 {
+		return nil, fmt.Errorf("%w: --server-pid goes with --target; the in-process server is this process", errUsage)
+	}
+	isPG := strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://")
+	if o.backend == "" {
+		o.backend = "sqlite"
+		if isPG {
+			o.backend = "postgres"
+		}
+	}
+	switch {
+	case o.backend == "postgres" && !isPG:
+		return nil, fmt.Errorf("%w: --backend postgres needs --db postgres://user@host:5432/db", errUsage)
+	case o.backend == "sqlite" && (isPG || strings.Contains(o.db, "://")):
+		return nil, fmt.Errorf("%w: --backend sqlite takes --db sqlite:PATH", errUsage)
+	case o.backend != "sqlite" && o.backend != "postgres":
+		return nil, fmt.Errorf("%w: --backend %q: want sqlite or postgres", errUsage, o.backend)
+	}
+	return o, nil
+}
+
+// benchReport is what `orderly bench` prints; with --json its field names
+// are a stable interface.
+type benchReport struct {
+	Mode         string                 `json:"mode"`
+	Backend      string                 `json:"backend"`
+	Target       string                 `json:"target,omitempty"`
+	Clients      int                    `json:"clients"`
+	DurationS    float64                `json:"duration_s"`
+	Requests     int64                  `json:"requests"`
+	Orders       int64                  `json:"orders"`
+	OrdersPerS   float64                `json:"orders_per_s"`
+	Lookups      int64                  `json:"lookups,omitempty"`
+	LookupsPerS  float64                `json:"lookups_per_s,omitempty"`
+	LatencyMS    loadgen.LatencySummary `json:"latency_ms"`
+	Errors       map[string]int         `json:"errors"`
+	ErrorSamples map[string]string      `json:"error_samples,omitempty"`
+	PeakRSSMB    *float64               `json:"peak_rss_mb"`
+	PeakRSSOf    string                 `json:"peak_rss_of"`
+	Seed         seedReport             `json:"seed"`
+	VerifyS      float64                `json:"verify_s"`
+	Invariants   invariantsReport       `json:"invariants"`
+}
+
+type seedReport struct {
+	Prefix    string  `json:"prefix"`
+	SKUs      int     `json:"skus"`
+	Locations int     `json:"locations"`
+	Balances  int     `json:"balances"`
+	Seconds   float64 `json:"seconds"`
+}
+
+type invariantsReport struct {
+	*loadgen.Invariants
+	// Reconcile is "ok", "mismatch" or "not run: …".
+	Reconcile string `json:"reconcile"`
+}
+
+// target is the server under load: where it is, its admin key, and — for
+// an in-process server — its store and how to stop it.
+type target struct {
+	base, key, backend string
+	st                 store.Store // nil for --target
+	close              func() error
+}
+
+func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
+	o, err := parseBench(args, getenv, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	progress := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
+	o.cfg.Progress = progress
+
+	var tg *target
+	if o.target != "" {
+		tg, err = remoteTarget(ctx, o)
+	} else {
+		tg, err = startInProcess(ctx, o, getenv, stderr)
+	}
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, tg.close()) }()
+
+	client := loadgen.NewClient(tg.base, tg.key, o.cfg.Clients)
+	defer client.Close()
+	prefix := loadgen.NewPrefix()
+	progress("seeding %s on %s (%s)", prefix, tg.base, tg.backend)
+	fx, err := loadgen.Seed(ctx, client, o.cfg, prefix)
+	if err != nil {
+		return fmt.Errorf("seed: %w", err)
+	}
+	progress("seeded %d SKUs × %d locations (%d balances) in %s; running %s with %d clients",
+		len(fx.SKUs), len(fx.Locations), fx.Balances, fx.SeedTime.Round(time.Millisecond), o.cfg.Mode, o.cfg.Clients)
+	res, err := loadgen.Run(ctx, client, fx, o.cfg)
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	progress("verifying %d orders", len(res.Orders))
+	inv := loadgen.Verify(ctx, client, fx, o.cfg, res)
+
+	rep := &benchReport{
+		Mode: string(o.cfg.Mode), Backend: tg.backend, Target: o.target, Clients: o.cfg.Clients,
+		DurationS: round(res.Elapsed.Seconds(), 3), Requests: res.Requests,
+		LatencyMS: res.Latency.Summary(), Errors: res.Errors, ErrorSamples: res.ErrorSamples,
+		Seed:    seedReport{Prefix: fx.Prefix, SKUs: len(fx.SKUs), Locations: len(fx.Locations), Balances: fx.Balances, Seconds: round(fx.SeedTime.Seconds(), 3)},
+		VerifyS: round(inv.VerifyTime.Seconds(), 3),
+	}
+	if o.cfg.Mode == loadgen.ModeAvailability {
+		rep.Lookups, rep.LookupsPerS = res.Created, round(res.Rate(), 1)
+	} else {
+		rep.Orders, rep.OrdersPerS = res.Created, round(res.Rate(), 1)
+	}
+	switch {
+	case tg.st != nil:
+		rep.PeakRSSOf = "this process: the in-process server and the load generator together"
+		setRSS(rep, 0)
+	case o.serverPID > 0:
+		rep.PeakRSSOf = fmt.Sprintf("server process %d", o.serverPID)
+		setRSS(rep, o.serverPID)
+	default:
+		rep.PeakRSSOf = "unknown: give --server-pid for a server on this machine"
+	}
+	rep.Invariants = invariantsReport{Invariants: inv}
+	if tg.st != nil {
+		mismatches, err := service.New(tg.st, orderly.SystemClock{}, nil).CheckLedger(ctx)
+		switch {
+		case err != nil:
+			inv.Fail("reconcile: %v", err)
+			rep.Invariants.Reconcile = "error"
+		case len(mismatches) > 0:
+			inv.Fail("reconcile: %d balances differ from their ledger or reservations, e.g. %s at %s", len(mismatches), mismatches[0].SKU, mismatches[0].Location)
+			rep.Invariants.Reconcile = "mismatch"
+		default:
+			inv.Pass("reconcile: every balance equals its ledger, and reserved equals open allocations")
+			rep.Invariants.Reconcile = "ok"
+		}
+	} else {
+		rep.Invariants.Reconcile = "not run: it needs the database; run `orderly reconcile --db …` where the server runs"
+		inv.Skip("reconcile: not possible over the API; run `orderly reconcile --db …` against the server's database")
+	}
+
+	if o.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	} else if err := printBench(stdout, rep); err != nil {
+		return err
+	}
+	if !inv.OK {
+		return errInvariant
+	}
+	return nil
+}
+
+func setRSS(rep *benchReport, pid int) {
+	if b, ok := loadgen.PeakRSS(pid); ok {
+		mb := round(float64(b)/(1<<20), 1)
+		rep.PeakRSSMB = &mb
+	} else {
+		rep.PeakRSSOf = "unknown: " + rep.PeakRSSOf + " (/proc not readable)"
+	}
+}
+
+func round(v float64, digits int) float64 {
+	p := math.Pow(10, float64(digits))
+	return math.Round(v*p) / p
+}
+
+// printBench prints the report for a person.
+func printBench(w io.Writer, r *benchReport) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	where := r.Backend + ", in-process"
+	if r.Target != "" {
+		where = r.Target + " (" + r.Backend + ")"
+	}
+	fmt.Fprintf(tw, "mode\t%s\n", r.Mode)
+	fmt.Fprintf(tw, "server\t%s\n", where)
+	fmt.Fprintf(tw, "seed\t%d SKUs × %d locations, %d balances, in %.1f s (prefix %s)\n", r.Seed.SKUs, r.Seed.Locations, r.Seed.Balances, r.Seed.Seconds, r.Seed.Prefix)
+	fmt.Fprintf(tw, "load\t%d clients for %.1f s, %d requests\n", r.Clients, r.DurationS, r.Requests)
+	if r.Mode == string(loadgen.ModeAvailability) {
+		fmt.Fprintf(tw, "lookups/s\t%.1f\t(%d lookups of %d SKUs answered 200)\n", r.LookupsPerS, r.Lookups, loadgen.MaxAvailabilitySKUs)
+	} else {
+		fmt.Fprintf(tw, "orders/s\t%.1f\t(%d orders answered 201)\n", r.OrdersPerS, r.Orders)
+	}
+	l := r.LatencyMS
+	fmt.Fprintf(tw, "latency ms\tp50 %.2f\tp95 %.2f\tp99 %.2f\tmax %.2f\n", l.P50, l.P95, l.P99, l.Max)
+	if len(r.Errors) == 0 {
+		fmt.Fprintf(tw, "errors\tnone\n")
+	} else {
+		keys := make([]string, 0, len(r.Errors))
+		for k := range r.Errors {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			fmt.Fprintf(tw, "errors\t%s: %d\t%s\n", k, r.Errors[k], oneLine(r.ErrorSamples[k], 100))
+		}
+	}
+	if r.PeakRSSMB != nil {
+		fmt.Fprintf(tw, "peak RSS\t%.1f MB\t(%s)\n", *r.PeakRSSMB, r.PeakRSSOf)
+	} else {
+		fmt.Fprintf(tw, "peak RSS\t%s\n", r.PeakRSSOf)
+	}
+	verdict := "ok"
+	if !r.Invariants.OK {
+		verdict = "FAILED"
+	}
+	fmt.Fprintf(tw, "invariants\t%s\t(checked in %.1f s)\n", verdict, r.VerifyS)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, d := range r.Invariants.Details {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	return nil
+}
+
+func oneLine(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) > n {
+		s = s[:n] + "…"
+	}
+	return s
+}
+
+// remoteTarget checks that the server at --target answers and the key is
+// an admin's, and names its backend.
+func remoteTarget(ctx context.Context, o *benchOptions) (*target, error) {
+	base := strings.TrimRight(o.target, "/")
+	c := loadgen.NewClient(base, o.key, 1)
+	defer c.Close()
+	status, raw, err := c.Do(ctx, http.MethodGet, "/readyz", nil, "")
+	if err != nil {
+		return nil, fmt.Errorf("--target %s: %w", base, err)
+	}
+	var h struct {
+		Backend string `json:"backend"`
+	}
+	if status != http.StatusOK || json.Unmarshal(raw, &h) != nil {
+		return nil, fmt.Errorf("--target %s: /readyz answered %d", base, status)
+	}
+	// Is the key known? (Whether it is an admin's shows when seeding.)
+	if status, _, err := c.Do(ctx, http.MethodGet, "/api/v1/channels?limit=1", nil, ""); err != nil || status != http.StatusOK {
+		return nil, fmt.Errorf("--target %s: the key was refused (HTTP %d); bench needs an admin key", base, status)
+	}
+	if h.Backend == "" {
+		h.Backend = "unknown"
+	}
+	return &target{base: base, key: o.key, backend: h.Backend, close: func() error { return nil }}, nil
+}
+
+// startInProcess starts `orderly serve` in this process on a fresh
+// database — a SQLite file in a new temporary directory, a new SQLite
+// file the user named, or a new schema in the user's PostgreSQL database —
+// creates an admin key and returns the running server. close stops the
+// server and removes what was created (but not a file the user named).
+func startInProcess(ctx context.Context, o *benchOptions, getenv func(string) string, stderr io.Writer) (_ *target, err error) {
+	var cleanups []func() error
+	cleanup := func() error {
+		var errs []error
+		for _, f := range slices.Backward(cleanups) {
+			errs = append(errs, f())
+		}
+		cleanups = nil
+		return errors.Join(errs...)
+	}
+	defer func() {
+		if err != nil {
+			err = errors.Join(err, cleanup())
+		}
+	}()
+
+	var dsn string
+	switch {
+	case o.backend == "postgres":
+		u, drop, err := freshSchema(ctx, o.db)
+		if err != nil {
+			return nil, err
+		}
+		cleanups = append(cleanups, drop)
+		dsn = u
+	case o.db != "":
+		path := strings.TrimPrefix(strings.TrimPrefix(o.db, "sqlite:"), "//")
+		// #nosec G703 -- the operator's own path, only looked at
+		if fi, err := os.Stat(path); err == nil && fi.Size() > 0 {
+			return nil, fmt.Errorf("%w: --db %s exists: bench runs on a new database only (or use --target)", errUsage, path)
+		}
+		dsn = "sqlite:" + path
+	default:
+		dir, err := os.MkdirTemp("", "orderly-bench-*")
+		if err != nil {
+			return nil, err
+		}
+		cleanups = append(cleanups, func() error { return os.RemoveAll(dir) })
+		dsn = "sqlite:" + filepath.Join(dir, "bench.db")
+	}
+
+	st, err := openStore(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	cleanups = append(cleanups, st.Close)
+	if err := st.Migrate(ctx); err != nil {
+		return nil, fmt.Errorf("migrate: %w", err)
+	}
+	var b [4]byte
+	_, _ = rand.Read(b[:])
+	_, key, err := service.New(st, orderly.SystemClock{}, nil).CreateAPIKey(ctx, "bench-admin-"+hex.EncodeToString(b[:]), auth.RoleAdmin, "", "")
+	if err != nil {
+		return nil, fmt.Errorf("create admin key: %w", err)
+	}
+
+	// The server logs warnings and errors only, unless asked otherwise:
+	// one line per request would drown the report.
+	logEnv := func(k string) string {
+		if v := getenv(k); v != "" || k != "ORDERLY_LOG_LEVEL" {
+			return v
+		}
+		return "warn"
+	}
+	serveCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		err := serve(serveCtx, st, "127.0.0.1:0", false, newLogger(logEnv, stderr), time.Now(), pw)
+		pw.CloseWithError(fmt.Errorf("server stopped: %w", err))
+		done <- err
+	}()
+	stopServer := func() error {
+		stop()
+		return <-done
+	}
+	sc := bufio.NewScanner(pr)
+	var base string
+	listening := regexp.MustCompile(`listening on (http://\S+)`)
+	for base == "" && sc.Scan() {
+		if m := listening.FindStringSubmatch(sc.Text()); m != nil {
+			base = m[1]
+		}
+	}
+	if base == "" {
+		stop()
+		return nil, fmt.Errorf("in-process server did not start: %w", errors.Join(sc.Err(), <-done))
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	// The server stops before the database closes (cleanups run last
+	// first).
+	cleanups = append(cleanups, stopServer)
+	return &target{base: base, key: key, backend: st.Backend(), st: st, close: cleanup}, nil
+}
+
+// freshSchema creates a new, empty schema in the PostgreSQL database at
+// dbURL and returns a URL whose connections use it as their search_path,
+// and a function that drops it. Nothing else in the database is touched.
+func freshSchema(ctx context.Context, dbURL string) (string, func() error, error) {
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return "", nil, fmt.Errorf("%w: --db is not a URL", errUsage)
+	}
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	schema := "orderly_bench_" + hex.EncodeToString(b[:])
+	// One plain connection for CREATE and DROP: without the pool's own
+	// parameters, which a single connection would send to the server.
+	au := *u
+	aq := u.Query()
+	for k := range aq {
+		if strings.HasPrefix(k, "pool_") {
+			aq.Del(k)
+		}
+	}
+	au.RawQuery = aq.Encode()
+	adminURL := au.String()
+	admin := func(ctx context.Context, stmt string) error {
+		c, err := pgx.Connect(ctx, adminURL)
+		if err != nil {
+			return fmt.Errorf("connect to %s: %w", redactDSN(dbURL), err)
+		}
+		defer func() { _ = c.Close(ctx) }()
+		_, err = c.Exec(ctx, stmt)
+		return err
+	}
+	if err := admin(ctx, "CREATE SCHEMA "+schema); err != nil {
+		return "", nil, fmt.Errorf("create schema %s: %w", schema, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	drop := func() error {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		if err := admin(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			return fmt.Errorf("drop schema %s: %w", schema, err)
+		}
+		return nil
+	}
+	return u.String(), drop, nil
+}

@@ -1,0 +1,152 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/orderly-oms/orderly/internal/dbtest"
+)
+
+// benchJSON is the part of `orderly bench --json` the tests read.
+type benchJSON struct {
+	Mode       string             `json:"mode"`
+	Backend    string             `json:"backend"`
+	Requests   int64              `json:"requests"`
+	Orders     int64              `json:"orders"`
+	Lookups    int64              `json:"lookups"`
+	Errors     map[string]int     `json:"errors"`
+	PeakRSSMB  *float64           `json:"peak_rss_mb"`
+	LatencyMS  map[string]float64 `json:"latency_ms"`
+	Invariants struct {
+		OK            bool     `json:"ok"`
+		Details       []string `json:"details"`
+		OrdersFetched int      `json:"orders_fetched"`
+		OnHold        int      `json:"orders_on_hold"`
+		Allocated     int64    `json:"units_allocated"`
+		Reconcile     string   `json:"reconcile"`
+	} `json:"invariants"`
+}
+
+// bench runs `orderly bench --json args…` in-process and decodes its report.
+func bench(t *testing.T, args ...string) benchJSON {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"bench", "--json"}, args...), func(string) string { return "" },
+		strings.NewReader(""), &out, &errOut)
+	var r benchJSON
+	if jerr := json.Unmarshal(out.Bytes(), &r); jerr != nil {
+		t.Fatalf("bench %v: %v; output is not JSON (%v):\n%s\n%s", args, err, jerr, out.String(), errOut.String())
+	}
+	if err != nil || !r.Invariants.OK {
+		t.Fatalf("bench %v: %v\n%s\n%s", args, err, out.String(), errOut.String())
+	}
+	if l := r.LatencyMS; l["max"] <= 0 || l["p50"] > l["p95"] || l["p95"] > l["p99"] || l["p99"] > l["max"] {
+		t.Fatalf("bench %v: latencies out of order: %v", args, l)
+	}
+	if r.Invariants.Reconcile != "ok" {
+		t.Fatalf("bench %v: reconcile %q", args, r.Invariants.Reconcile)
+	}
+	return r
+}
+
+// TestBench runs each mode briefly on an in-process server and checks
+// only correctness: no figure is asserted.
+func TestBench(t *testing.T) {
+	backends := map[string]func(t *testing.T) []string{
+		"sqlite":   func(*testing.T) []string { return nil },
+		"postgres": func(t *testing.T) []string { return []string{"--backend", "postgres", "--db", dbtest.PostgresURL(t)} },
+	}
+	for name, db := range backends {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dbArgs := db(t)
+			t.Run("uniform", func(t *testing.T) {
+				r := bench(t, append(dbArgs, "--mode", "uniform", "--clients", "4", "--duration", "2s", "--skus", "100", "--locations", "2")...)
+				if r.Mode != "uniform" || r.Backend != name || r.Orders == 0 || r.Invariants.OrdersFetched != int(r.Orders) {
+					t.Fatalf("uniform: %+v", r)
+				}
+				if r.PeakRSSMB == nil || *r.PeakRSSMB <= 0 {
+					t.Errorf("uniform: no peak RSS for the in-process server")
+				}
+			})
+			t.Run("hot-sku", func(t *testing.T) {
+				r := bench(t, append(dbArgs, "--mode", "hot-sku", "--clients", "16", "--orders", "200", "--hot-stock", "50")...)
+				if r.Orders != 200 || r.Invariants.Allocated != 50 || r.Invariants.OnHold != 150 || len(r.Errors) != 0 {
+					t.Fatalf("hot-sku: %d orders, %d units allocated, %d on hold, errors %v; want 200, exactly 50, 150, none",
+						r.Orders, r.Invariants.Allocated, r.Invariants.OnHold, r.Errors)
+				}
+			})
+			t.Run("availability", func(t *testing.T) {
+				r := bench(t, append(dbArgs, "--mode", "availability", "--clients", "4", "--duration", "1s", "--skus", "100", "--locations", "3")...)
+				if r.Lookups == 0 || r.Orders != 0 {
+					t.Fatalf("availability: %+v", r)
+				}
+			})
+		})
+	}
+}
+
+// TestBenchText checks the report for a person on a tiny run.
+func TestBenchText(t *testing.T) {
+	t.Parallel()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"bench", "--mode", "hot-sku", "--orders", "20", "--hot-stock", "5", "--clients", "4"},
+		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
+	if err != nil {
+		t.Fatalf("bench: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "invariants  ok", "exactly 5 units allocated"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+func TestBenchUsage(t *testing.T) {
+	t.Parallel()
+	existing := filepath.Join(t.TempDir(), "mine.db")
+	if err := os.WriteFile(existing, []byte("precious"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"--mode", "chaos"},
+		{"--clients", "0"},
+		{"--target", "http://127.0.0.1:1"}, // no key
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--db", "x.db"}, // target and database
+		{"--target", "ftp://x", "--key", "k"},
+		{"--server-pid", "1"},
+		{"--backend", "postgres"},
+		{"--backend", "oracle"},
+		{"--db", "sqlite:" + existing},
+		{"--duration", "0s"},
+	} {
+		err := run(context.Background(), append([]string{"bench"}, args...), func(string) string { return "" },
+			strings.NewReader(""), io.Discard, io.Discard)
+		if exitCode(err) != 2 {
+			t.Errorf("bench %v: %v, want a usage error", args, err)
+		}
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "precious" {
+		t.Fatal("bench touched an existing database file")
+	}
+	// --help prints the flags and starts nothing.
+	var help bytes.Buffer
+	if err := run(context.Background(), []string{"bench", "--help"}, func(string) string { return "secret-key" },
+		strings.NewReader(""), io.Discard, &help); err != nil || !strings.Contains(help.String(), "-hot-stock") ||
+		strings.Contains(help.String(), "secret-key") {
+		t.Fatalf("bench --help: %v\n%s", err, help.String())
+	}
+	// An unreachable target is an ordinary error, not a usage one.
+	err := run(context.Background(), []string{"bench", "--target", "http://127.0.0.1:1", "--key", "k"}, func(string) string { return "" },
+		strings.NewReader(""), io.Discard, io.Discard)
+	if err == nil || errors.Is(err, errUsage) {
+		t.Fatalf("unreachable target: %v", err)
+	}
+}
