@@ -163,3 +163,49 @@ func (r batchRow) Scan(dest ...any) error {
 type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
+
+// SendBatch sends stmts to the server in one pipeline (a pgx batch, one
+// Sync), led by BEGIN if the transaction has not begun; see
+// sqlstore.Batcher.
+func (t *lazyTx) SendBatch(ctx context.Context, stmts []sqlstore.Stmt) sqlstore.BatchResults {
+	if t.closed {
+		return errBatch{errTxClosed}
+	}
+	b := &pgx.Batch{}
+	begin := !t.begun
+	if begin {
+		b.Queue("begin")
+	}
+	for _, s := range stmts {
+		b.Queue(s.Query, s.Args...)
+	}
+	br := t.c.SendBatch(ctx, b)
+	if begin {
+		if _, err := br.Exec(); err != nil {
+			_ = br.Close()
+			return errBatch{err}
+		}
+		t.begun = true
+	}
+	return pgxBatch{br}
+}
+
+// pgxBatch adapts pgx's batch results to sqlstore.BatchResults.
+type pgxBatch struct{ br pgx.BatchResults }
+
+func (b pgxBatch) Query() (sqlstore.Rows, error) {
+	rs, err := b.br.Query() //nolint:sqlclosecheck // the caller closes the returned Rows
+	if err != nil {
+		rs.Close()
+		return nil, err
+	}
+	return rs, nil
+}
+
+func (b pgxBatch) Close() error { return b.br.Close() }
+
+// errBatch is a batch that failed before it was sent.
+type errBatch struct{ err error }
+
+func (b errBatch) Query() (sqlstore.Rows, error) { return nil, b.err }
+func (b errBatch) Close() error                  { return b.err }

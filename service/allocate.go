@@ -69,13 +69,35 @@ type reservation struct {
 }
 
 // allocate reserves stock for every line's backordered-or-unallocated
-// quantity (the demand), in tx, at the given locations: it locks the
-// balances in (sku, location) order, plans with inventory.PlanSimple, and
-// takes the picks with the guarded StockReserve. It updates the lines'
-// Allocated and Backordered counters and stores the allocations; the order
-// row itself is the caller's to write. With strict, a plan that cannot
-// reserve everything is refused before anything is written.
+// quantity (the demand), in tx, at the given locations: it plans
+// (planAllocation) and takes the picks with the guarded StockReserve. It
+// updates the lines' Allocated and Backordered counters and stores the
+// allocations; the order row itself is the caller's to write. With
+// strict, a plan that cannot reserve everything is refused before
+// anything is written.
 func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order, locations []string, strict bool, actor string) (reservation, error) {
+	plan, err := s.planAllocation(ctx, tx, o, locations, strict)
+	if err != nil || plan == nil {
+		return reservation{}, err
+	}
+	// One call takes every pick with the guarded statement: the balances
+	// are locked (or the writer is single), so the plan cannot be stale; a
+	// refusal here is a bug or a race we do not understand: fail the
+	// whole change.
+	if _, err := tx.StockReserve(ctx, o.ID, plan.Picks, actor, s.clock.Now()); err != nil {
+		return reservation{}, err
+	}
+	return applyPlan(o, plan), nil
+}
+
+// planAllocation plans the reservation of every line's
+// backordered-or-unallocated quantity (the demand) at the given
+// locations: it locks the balances in (sku, location) order, in tx, and
+// plans with inventory.PlanSimple; the picks come sorted for the guarded
+// reservation. It returns nil if there is no demand. With strict, a plan
+// that cannot reserve everything is KindConflict with code
+// insufficient_stock, naming the short lines. It writes nothing.
+func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order.Order, locations []string, strict bool) (*inventory.Plan, error) {
 	var demands []inventory.Demand
 	skuSet := map[string]bool{}
 	for _, l := range o.Lines {
@@ -85,7 +107,7 @@ func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order
 		}
 	}
 	if len(demands) == 0 {
-		return reservation{}, nil
+		return nil, nil
 	}
 	plan := inventory.Plan{Backordered: map[string]int64{}}
 	if len(locations) > 0 {
@@ -96,7 +118,7 @@ func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order
 		slices.Sort(skus)
 		balances, err := tx.BalancesLock(ctx, skus, locations)
 		if err != nil {
-			return reservation{}, err
+			return nil, err
 		}
 		available := make(map[inventory.Key]int64, len(balances))
 		for _, b := range balances {
@@ -116,16 +138,15 @@ func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order
 					Detail: fmt.Sprintf("only %d of %d units of %q are available", l.Quantity-q, l.Quantity, l.SKU)})
 			}
 		}
-		return reservation{}, e
+		return nil, e
 	}
 	inventory.SortPicks(plan.Picks)
-	// One call takes every pick with the guarded statement: the balances
-	// are locked (or the writer is single), so the plan cannot be stale; a
-	// refusal here is a bug or a race we do not understand: fail the
-	// whole capture.
-	if _, err := tx.StockReserve(ctx, o.ID, plan.Picks, actor, s.clock.Now()); err != nil {
-		return reservation{}, err
-	}
+	return &plan, nil
+}
+
+// applyPlan sets the lines' Allocated and Backordered counters as if
+// plan's picks were taken.
+func applyPlan(o *order.Order, plan *inventory.Plan) reservation {
 	for _, pk := range plan.Picks {
 		o.LineByID(pk.LineID).Allocated += pk.Quantity
 	}
@@ -133,7 +154,7 @@ func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order
 		l := &o.Lines[i]
 		l.Backordered = plan.Backordered[l.ID]
 	}
-	return reservation{picks: plan.Picks, backordered: plan.Backordered}, nil
+	return reservation{picks: plan.Picks, backordered: plan.Backordered}
 }
 
 // releaseAll releases every open allocation of an order, in tx.

@@ -74,11 +74,17 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 		// InTx may run this more than once: start from the input each time.
 		*o = input
 		o.Lines = slices.Clone(input.Lines)
-		// Reserve first: a strict refusal must leave nothing behind, and
-		// the counters and hold belong in the inserted row.
-		res, err := s.allocate(ctx, tx, o, locations, strict, p.Actor())
+		// Plan first (locking the balances): a strict refusal must leave
+		// nothing behind, and the counters and hold belong in the inserted
+		// row. OrderCapture then takes the picks, stores the order and
+		// writes the events, all or nothing.
+		plan, err := s.planAllocation(ctx, tx, o, locations, strict)
 		if err != nil {
 			return err
+		}
+		var res reservation
+		if plan != nil {
+			res = applyPlan(o, plan)
 		}
 		short := len(backorderData(o)) > 0
 		if short {
@@ -86,14 +92,13 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 				return err
 			}
 		}
-		if err := tx.OrderInsert(ctx, o); err != nil {
-			return err
-		}
-		// Every event of the capture in one statement, in timeline order.
-		events := []*orderly.Event{s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
-			"number": o.Number, "channel": o.Channel, "external_id": o.ExternalID,
+		// Every event of the capture in one statement, in timeline order;
+		// the store adds the number to order.created.
+		created := s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
+			"channel": o.Channel, "external_id": o.ExternalID,
 			"currency": o.Currency, "total": o.Totals.Total, "lines": len(o.Lines),
-		})}
+		})
+		var events []*orderly.Event
 		if len(res.picks) > 0 {
 			events = append(events, s.event("order.allocated", "order", o.ID, o.ID, p.Actor(),
 				map[string]any{"allocations": picksData(res.picks)}))
@@ -104,7 +109,8 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 				s.event("order.held", "order", o.ID, o.ID, p.Actor(),
 					map[string]any{"reason": HoldInsufficientStock, "from": order.StatusOpen, "to": o.Status}))
 		}
-		return tx.EventInsert(ctx, events...)
+		return tx.OrderCapture(ctx, store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events,
+			Actor: p.Actor(), At: s.clock.Now()})
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		// A concurrent request stored the same channel order first.

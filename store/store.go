@@ -132,6 +132,27 @@ type Querier interface {
 	// (sequential from 1001). An order whose Channel+ExternalID is already
 	// stored is ErrDuplicate. The channel must exist.
 	OrderInsert(ctx context.Context, o *order.Order) error
+	// OrderCapture stores a new order together with its stock reservation
+	// and its events, all or nothing — what a capture writes once it has
+	// locked the balances (BalancesLock) and planned its picks:
+	//   - the picks, as StockReserve takes them (guarded, locked in (sku,
+	//     location) order, a reserve movement and an allocation per pick,
+	//     referenced "order:"+p.Order.ID, by p.Actor, at p.At); none is fine;
+	//   - the order with its lines, as OrderInsert stores it, assigning
+	//     p.Order.Number; the caller has set the lines' counters and the
+	//     status and hold that the picks imply;
+	//   - p.Created, if set, with the member "number" of its data (a JSON
+	//     object) set to the assigned number, then p.Events, in that order,
+	//     as EventInsert stores them (assigning each its Seq).
+	// Expected failures write nothing and leave the transaction usable:
+	// an order whose Channel+ExternalID is already stored is ErrDuplicate;
+	// picks that do not fit are ErrInsufficientStock naming the first key
+	// that does not; a quantity that is not positive, or event data that
+	// is not a JSON object, is KindInvalid. After any other error (an
+	// unknown channel, a taken event id, a lost connection) the caller
+	// must end the transaction. On PostgreSQL the reservation, the order
+	// and the events go to the server in one pipeline.
+	OrderCapture(ctx context.Context, p CaptureParams) error
 	// OrderGet returns the order with its lines, by internal id.
 	OrderGet(ctx context.Context, id string) (*order.Order, error)
 	// OrderGetByNumber returns the order with its lines, by order number.
@@ -258,6 +279,22 @@ type Querier interface {
 	IdempotencyDelete(ctx context.Context, scope, key string) error
 	// IdempotencyPurge deletes records created before t and returns how many.
 	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
+}
+
+// CaptureParams is what OrderCapture stores.
+type CaptureParams struct {
+	// Order is the new order, with its lines; OrderCapture sets Number.
+	Order *order.Order
+	// Picks are the reservations to take, in (sku, location) order.
+	Picks []inventory.Pick
+	// Created is the order's creation event, stored first; the store adds
+	// the assigned order number to its data as the member "number".
+	Created *orderly.Event
+	// Events are stored after Created, in this order.
+	Events []*orderly.Event
+	// Actor and At are the reserve movements' actor and time.
+	Actor string
+	At    time.Time
 }
 
 // BalanceListParams filters and pages balances.

@@ -99,3 +99,60 @@ type row struct {
 }
 
 func (r row) Scan(dest ...any) error { return r.d.Interpret(r.r.Scan(dest...)) }
+
+// Batcher is a Conn that can send several statements to the server in one
+// round trip: a pipeline (PostgreSQL: a pgx batch with one Sync). The
+// statements run one after the other as if sent one by one — each sees
+// what the earlier ones wrote — but the first to fail makes the server
+// skip the rest, and inside a transaction aborts it. A backend's
+// transaction may implement it; the core uses it where the round trips
+// matter (OrderCapture).
+type Batcher interface {
+	SendBatch(ctx context.Context, stmts []Stmt) BatchResults
+}
+
+// Stmt is one statement of a batch, with the dialect's placeholders.
+type Stmt struct {
+	Query string
+	Args  []any
+}
+
+// BatchResults reads a batch's results: one Query per statement, in the
+// order sent, each read to its end before the next; then Close, which
+// reports the batch's first error if no Query did.
+type BatchResults interface {
+	Query() (Rows, error)
+	Close() error
+}
+
+// batch sends stmts in one round trip if the connection can, rebinding
+// each; ok is false if it cannot.
+func (c conn) batch(ctx context.Context, stmts []Stmt) (_ *batchResults, ok bool) {
+	b, ok := c.raw.(Batcher)
+	if !ok {
+		return nil, false
+	}
+	for i := range stmts {
+		stmts[i].Query = c.d.Rebind(stmts[i].Query)
+	}
+	return &batchResults{br: b.SendBatch(ctx, stmts), d: c.d}, true
+}
+
+// batchResults interprets the errors of a backend's BatchResults.
+type batchResults struct {
+	br BatchResults
+	d  *Dialect
+}
+
+func (b *batchResults) query() (*rows, error) {
+	r, err := b.br.Query()
+	if err != nil {
+		if r != nil {
+			r.Close()
+		}
+		return nil, b.d.Interpret(err)
+	}
+	return &rows{r: r, d: b.d}, nil
+}
+
+func (b *batchResults) Close() error { return b.d.Interpret(b.br.Close()) }

@@ -229,6 +229,44 @@ func encodeOrder(o *order.Order) (orderJSON, error) {
 	return j, nil
 }
 
+const insertOrderColumns = `id, number, channel, external_id, placed_at, currency,
+	customer_name, customer_email, customer_phone, customer_name_fold, customer_email_fold,
+	shipping_address, billing_address, shipping_lines, note, tags,
+	subtotal, discount_total, shipping_total, tax_total, total,
+	status, hold, cancel_reason, created_at, updated_at, version`
+
+// orderValues returns the values of insertOrderColumns: placeholders for
+// orderArgs, and the dialect's next number.
+func (q *Querier) orderValues() string {
+	return `?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+}
+
+// orderArgs returns the arguments of orderValues.
+func orderArgs(o *order.Order, j orderJSON) []any {
+	return []any{o.ID, o.Channel, o.ExternalID, o.PlacedAt, o.Currency,
+		o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
+		j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
+		o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
+		string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version}
+}
+
+// fusedOrderInsert returns one statement (PostgreSQL) that runs insert,
+// an INSERT of the order … RETURNING number whose arguments are args,
+// and inserts the lines by a CTE only if the order was inserted (not a
+// duplicate); it returns the number, or no row. The lines' foreign key is
+// checked at the end of the statement, after the order is in. At most
+// lineChunk lines.
+func fusedOrderInsert(insert string, args []any, o *order.Order) (string, []any) {
+	values := strings.Repeat(`, (CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text), `+
+		`CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), `+
+		`CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint))`, len(o.Lines))[2:]
+	fused := `WITH o AS (` + insert + `),
+		l AS (INSERT INTO order_lines (` + insertLineColumns + `) SELECT * FROM (VALUES ` + values + `) AS v
+			WHERE EXISTS (SELECT 1 FROM o))
+		SELECT number FROM o`
+	return fused, append(args, lineInsertArgs(o, o.Lines, 0)...)
+}
+
 const insertLineColumns = `id, order_id, position, sku, name, quantity, unit_price, discount, tax,
 	cancelled, allocated, backordered, shipped, delivered, returned`
 
@@ -244,31 +282,13 @@ func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
 	if err != nil {
 		return err
 	}
-	insert := `INSERT INTO orders (id, number, channel, external_id, placed_at, currency,
-		customer_name, customer_email, customer_phone, customer_name_fold, customer_email_fold,
-		shipping_address, billing_address, shipping_lines, note, tags,
-		subtotal, discount_total, shipping_total, tax_total, total,
-		status, hold, cancel_reason, created_at, updated_at, version)
-		VALUES (?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT DO NOTHING RETURNING number`
+	insert := `INSERT INTO orders (` + insertOrderColumns + `) VALUES (` + q.orderValues() + `) ON CONFLICT DO NOTHING RETURNING number`
 	var number int64
 	if q.d.WritableCTE && q.d.OrderNumberTaken == "" && len(o.Lines) <= lineChunk {
 		// One statement, one round trip: the lines are inserted by a CTE
 		// only if the order was (not a duplicate). Their foreign key is
 		// checked at the end of the statement, after the order is in.
-		lineArgs := lineInsertArgs(o, o.Lines, 0)
-		values := strings.Repeat(`, (CAST(? AS text), CAST(? AS text), CAST(? AS integer), CAST(? AS text), CAST(? AS text), `+
-			`CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), `+
-			`CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint), CAST(? AS bigint))`, len(o.Lines))[2:]
-		fused := `WITH o AS (` + insert + `),
-			l AS (INSERT INTO order_lines (` + insertLineColumns + `) SELECT * FROM (VALUES ` + values + `) AS v
-				WHERE EXISTS (SELECT 1 FROM o))
-			SELECT number FROM o`
-		args := append([]any{o.ID, o.Channel, o.ExternalID, o.PlacedAt, o.Currency,
-			o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
-			j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
-			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
-			string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version}, lineArgs...)
+		fused, args := fusedOrderInsert(insert, orderArgs(o, j), o)
 		err := q.write.queryRow(ctx, fused, args...).Scan(&number)
 		switch {
 		case errors.Is(err, store.ErrDuplicate):
@@ -283,11 +303,7 @@ func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
 		return nil
 	}
 	err = q.inTx(ctx, func(c conn) error {
-		err := c.queryRow(ctx, insert, o.ID, o.Channel, o.ExternalID, o.PlacedAt, o.Currency,
-			o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
-			j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
-			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
-			string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version).Scan(&number)
+		err := c.queryRow(ctx, insert, orderArgs(o, j)...).Scan(&number)
 		switch {
 		case orderly.KindOf(err) == orderly.KindInvalid: // the one foreign key
 			return orderly.Invalid("channel", "channel %q does not exist", o.Channel)

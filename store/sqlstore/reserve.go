@@ -45,6 +45,35 @@ func (q *Querier) StockReserve(ctx context.Context, orderID string, picks []inve
 	if len(picks) == 0 {
 		return nil, nil
 	}
+	r, err := newReservation(orderID, picks, actor, at)
+	if err != nil {
+		return nil, err
+	}
+	err = q.inTx(ctx, func(c conn) error {
+		for attempt := 1; ; attempt++ {
+			var changed []reserveKey
+			var err error
+			if q.d.WritableCTE && r.fitsOne() {
+				changed, err = r.reserveOne(ctx, c)
+			} else {
+				changed, err = r.reserveSteps(ctx, c)
+			}
+			if err != nil || len(changed) == len(r.keys) {
+				return err
+			}
+			if err := r.refused(ctx, c, changed, attempt); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reserve stock: %w", err)
+	}
+	return r.allocs, nil
+}
+
+// newReservation checks picks and sums their demand per key.
+func newReservation(orderID string, picks []inventory.Pick, actor string, at time.Time) (*reservation, error) {
 	sums := map[[2]string]int64{}
 	for i, p := range picks {
 		if p.Quantity <= 0 {
@@ -71,38 +100,55 @@ func (q *Querier) StockReserve(ctx context.Context, orderID string, picks []inve
 			SKU: p.SKU, Location: p.Location, Quantity: p.Quantity, CreatedAt: at}
 		moveIDs[i] = orderly.NewID()
 	}
-	r := reservation{orderID: orderID, keys: keys, allocs: allocs, moveIDs: moveIDs, actor: actor, at: at}
-	err := q.inTx(ctx, func(c conn) error {
-		for attempt := 1; ; attempt++ {
-			var changed []reserveKey
-			var err error
-			if q.d.WritableCTE && len(keys) <= reserveChunk && len(picks) <= reserveChunk {
-				changed, err = r.reserveOne(ctx, c)
-			} else {
-				changed, err = r.reserveSteps(ctx, c)
-			}
-			if err != nil || len(changed) == len(keys) {
-				return err
-			}
-			// Some key refused: change back the others and say why.
-			if err := r.undo(ctx, c, changed); err != nil {
-				return err
-			}
-			if err := r.refusal(ctx, c); err != nil || attempt == moveAttempts {
-				if err == nil {
-					err = &orderly.Error{Kind: orderly.KindConflict, Code: store.CodeInsufficientStock,
-						Message: "the stock is changing too fast to reserve; try again"}
-				}
-				return err
-			}
-			// Every key fits as read now: a balance changed after the
-			// UPDATE looked (possible on PostgreSQL only). Try again.
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("reserve stock: %w", err)
+	return &reservation{orderID: orderID, keys: keys, allocs: allocs, moveIDs: moveIDs, actor: actor, at: at}, nil
+}
+
+// fitsOne says the reservation fits one statement (oneStatement).
+func (r *reservation) fitsOne() bool {
+	return len(r.keys) <= reserveChunk && len(r.allocs) <= reserveChunk
+}
+
+// refused handles an attempt in which some key refused: it changes back
+// the keys the attempt changed (this transaction still holds them) and
+// returns ErrInsufficientStock for the first key that does not fit, or
+// nil if every key fits as read now — a balance changed after the UPDATE
+// looked (possible on PostgreSQL only), and the caller tries again —
+// unless that was the last of moveAttempts.
+func (r *reservation) refused(ctx context.Context, c conn, changed []reserveKey, attempt int) error {
+	if err := r.undo(ctx, c, changed); err != nil {
+		return err
 	}
-	return allocs, nil
+	err := r.refusal(ctx, c)
+	if err == nil && attempt == moveAttempts {
+		err = &orderly.Error{Kind: orderly.KindConflict, Code: store.CodeInsufficientStock,
+			Message: "the stock is changing too fast to reserve; try again"}
+	}
+	return err
+}
+
+// unreserve takes back a reservation that went through in full: the
+// balances' reserved stock, the allocations and the movements, so that
+// nothing of it is left in the transaction.
+func (r *reservation) unreserve(ctx context.Context, c conn) error {
+	if err := r.undo(ctx, c, r.keys); err != nil {
+		return err
+	}
+	for start := 0; start < len(r.allocs); start += reserveChunk {
+		end := min(start+reserveChunk, len(r.allocs))
+		ids := make([]any, 0, end-start)
+		moves := make([]any, 0, end-start)
+		for i := start; i < end; i++ {
+			ids = append(ids, r.allocs[i].ID)
+			moves = append(moves, r.moveIDs[i])
+		}
+		if _, err := c.exec(ctx, `DELETE FROM allocations WHERE id IN (`+placeholders(len(ids))+`)`, ids...); err != nil {
+			return err
+		}
+		if _, err := c.exec(ctx, `DELETE FROM stock_movements WHERE id IN (`+placeholders(len(moves))+`)`, moves...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // reservation is one StockReserve call's rows.
@@ -146,11 +192,22 @@ const (
 	reserveAllocColumns    = `id, order_id, line_id, sku, location, quantity, created_at`
 )
 
-// reserveOne reserves everything with one statement (PostgreSQL): lock
-// the balances in key order, change them with the guard, and insert the
-// movements and allocations only if every key changed. It returns the
-// keys it changed.
+// reserveOne reserves everything with one statement (PostgreSQL) and
+// returns the keys it changed.
 func (r *reservation) reserveOne(ctx context.Context, c conn) ([]reserveKey, error) {
+	query, args := r.oneStatement()
+	rs, err := c.query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	return r.scanChanged(rs)
+}
+
+// oneStatement returns the statement that reserves everything at once
+// (PostgreSQL): lock the balances in key order, change them with the
+// guard, and insert the movements and allocations only if every key
+// changed. It returns the keys it changed.
+func (r *reservation) oneStatement() (string, []any) {
 	values, args := keyValues(r.keys)
 	pickRows := strings.Repeat(`, (CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS bigint))`, len(r.allocs))[2:]
 	for i, a := range r.allocs {
@@ -170,11 +227,7 @@ func (r *reservation) reserveOne(ctx context.Context, c conn) ([]reserveKey, err
 			SELECT p.alloc_id, ?, p.line_id, p.sku, p.location, p.quantity, ? FROM pick AS p
 			WHERE (SELECT count(*) FROM changed) = ?)
 		SELECT sku, location FROM changed`
-	rs, err := c.query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	return r.scanChanged(rs)
+	return query, args
 }
 
 // scanChanged reads the keys a guarded UPDATE returned, with their

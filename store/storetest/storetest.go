@@ -77,6 +77,11 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"StockReserveRefused", testStockReserveRefused},
 		{"StockReserveMany", testStockReserveMany},
 		{"ConcurrentStockReserve", testConcurrentStockReserve},
+		{"OrderCapture", testOrderCapture},
+		{"OrderCaptureDuplicate", testOrderCaptureDuplicate},
+		{"OrderCaptureRefused", testOrderCaptureRefused},
+		{"ConcurrentOrderCaptureDuplicates", testConcurrentOrderCaptureDuplicates},
+		{"ConcurrentOrderCaptureStock", testConcurrentOrderCaptureStock},
 		{"ConcurrentAdjustments", testConcurrentAdjustments},
 		{"ConcurrentLockOrder", testConcurrentLockOrder},
 	}
@@ -1010,9 +1015,9 @@ func testConcurrentOrders(t *testing.T, s store.Store) {
 // Benchmark measures the hot write path, order intake: one order with
 // three lines and its order.created event in one InTx. "serial" runs one
 // writer; "parallel" runs b.RunParallel's writers (GOMAXPROCS of them).
-// The "-reserve" variants also reserve the order's stock as a capture
-// does: in the same InTx, BalancesLock of the three SKUs at one location,
-// then for each line a StockMove reservation and an AllocationInsert. The
+// The "-reserve" variants capture as service.CreateOrder does: in the
+// same InTx, BalancesLock of the three SKUs at one location, then
+// OrderCapture of the order with its three picks and two events. The
 // orders spread over benchSKUs SKUs, so parallel writers rarely wait on
 // one balance; "parallel-reserve-hot" has every order want the same three
 // SKUs, so on PostgreSQL each capture waits for the previous one's balance
@@ -1047,9 +1052,7 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 			o.Init(order.StatusOpen, T0)
 			return s.InTx(ctx, func(tx store.Querier) error {
 				if reserve {
-					if err := benchReserve(tx, o); err != nil {
-						return err
-					}
+					return benchCapture(tx, o)
 				}
 				if err := tx.OrderInsert(ctx, o); err != nil {
 					return err
@@ -1103,20 +1106,22 @@ const benchSKUs = 1000
 
 func benchSKU(i int) string { return fmt.Sprintf("BENCH-%04d", i%benchSKUs) }
 
-// benchReserve reserves every line of o at location "bench" as a capture
-// does: lock the balances in (sku, location) order, then take every line
-// with one StockReserve.
-func benchReserve(tx store.Querier, o *order.Order) error {
+// benchCapture captures o with its stock reserved at location "bench" as
+// service.CreateOrder does: lock the balances in (sku, location) order,
+// plan every line there, then OrderCapture with the picks, the
+// order.created and order.allocated events.
+func benchCapture(tx store.Querier, o *order.Order) error {
 	skus := make([]string, len(o.Lines))
 	picks := make([]inventory.Pick, len(o.Lines))
-	for i, l := range o.Lines {
+	for i := range o.Lines {
+		l := &o.Lines[i]
 		skus[i] = l.SKU
 		picks[i] = inventory.Pick{LineID: l.ID, SKU: l.SKU, Location: "bench", Quantity: l.Quantity}
+		l.Allocated = l.Quantity
 	}
 	if _, err := tx.BalancesLock(ctx, skus, []string{"bench"}); err != nil {
 		return err
 	}
 	inventory.SortPicks(picks)
-	_, err := tx.StockReserve(ctx, o.ID, picks, orderly.SystemActor, T0)
-	return err
+	return tx.OrderCapture(ctx, captureParams(o, picks...))
 }
