@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -223,16 +222,7 @@ func testConcurrentOrderCaptureDuplicates(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	succeeded := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			succeeded++
-		case errors.Is(err, store.ErrDuplicate):
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	succeeded, _ := outcomes(t, errs, store.ErrDuplicate)
 	if succeeded != 1 {
 		t.Errorf("%d captures succeeded, want 1", succeeded)
 	}
@@ -269,16 +259,7 @@ func testConcurrentOrderCaptureStock(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	succeeded := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			succeeded++
-		case errors.Is(err, store.ErrInsufficientStock):
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	succeeded, _ := outcomes(t, errs, store.ErrInsufficientStock)
 	if succeeded != stockOnHand {
 		t.Errorf("%d captures succeeded, want %d", succeeded, stockOnHand)
 	}

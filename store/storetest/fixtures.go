@@ -144,3 +144,20 @@ func newLocation(code string, lat, lon *float64) *inventory.Location {
 func newSKU(code string) *inventory.SKU {
 	return &inventory.SKU{SKU: code, Name: "Item " + code, Barcode: "4006381333931", WeightGrams: 250, CreatedAt: T0, UpdatedAt: T0}
 }
+
+// outcomes counts the nil errors and the errors matching expected among
+// errs, and fails the test on any other error.
+func outcomes(t *testing.T, errs []error, expected error) (succeeded, matched int) {
+	t.Helper()
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			succeeded++
+		case errors.Is(err, expected):
+			matched++
+		default:
+			t.Errorf("unexpected error: %v", err)
+		}
+	}
+	return succeeded, matched
+}

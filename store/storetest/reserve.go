@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"errors"
 	"fmt"
 	"sync"
 	"testing"
@@ -242,16 +241,7 @@ func testConcurrentStockReserve(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	succeeded := 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			succeeded++
-		case errors.Is(err, store.ErrInsufficientStock):
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	succeeded, _ := outcomes(t, errs, store.ErrInsufficientStock)
 	if succeeded != stockOnHand {
 		t.Errorf("%d reservations succeeded, want %d", succeeded, stockOnHand)
 	}

@@ -841,17 +841,7 @@ func testConcurrentReservations(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	succeeded, refusals := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			succeeded++
-		case errors.Is(err, store.ErrInsufficientStock):
-			refusals++
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	succeeded, refusals := outcomes(t, errs, store.ErrInsufficientStock)
 	if succeeded != stockOnHand || refusals != reservers-stockOnHand {
 		t.Errorf("%d reservations succeeded and %d were refused, want %d and %d", succeeded, refusals, stockOnHand, reservers-stockOnHand)
 	}

@@ -960,17 +960,7 @@ func testConcurrentDuplicateOrders(t *testing.T, s store.Store) {
 		})
 	}
 	wg.Wait()
-	succeeded, duplicates := 0, 0
-	for _, err := range errs {
-		switch {
-		case err == nil:
-			succeeded++
-		case errors.Is(err, store.ErrDuplicate):
-			duplicates++
-		default:
-			t.Errorf("unexpected error: %v", err)
-		}
-	}
+	succeeded, duplicates := outcomes(t, errs, store.ErrDuplicate)
 	if succeeded != 1 || duplicates != concurrency-1 {
 		t.Errorf("%d succeeded and %d were duplicates, want 1 and %d", succeeded, duplicates, concurrency-1)
 	}
