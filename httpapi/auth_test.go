@@ -95,6 +95,11 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/api/v1/availability?sku=SKU-1", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 			{"GET", "/api/v1/reconciliation/reports", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 			{"GET", "/api/v1/reconciliation/reports/" + reportID, "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			// Rule sets: everyone who reads orders reads them; admin writes.
+			{"POST", "/api/v1/routing/rule-sets", ruleSetBody, 201, [6]bool{Y, N, N, N, N, N}},
+			{"GET", "/api/v1/routing/rule-sets", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			{"GET", "/api/v1/routing/rule-sets/0", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+			{"POST", "/api/v1/routing/rule-sets/1/activate", "", 200, [6]bool{Y, N, N, N, N, N}},
 		}
 	}
 	each(t, func(t *testing.T, b *bundle) {
@@ -158,3 +163,7 @@ func TestChannelScope(t *testing.T) {
 		}
 	})
 }
+
+// ruleSetBody is a valid rule set: the default rules.
+const ruleSetBody = `{"filters":["active","channel","capacity","mode","ships_to","stock"],` +
+	`"rankers":["single_location","priority","distance","stock","cost"],"max_splits":1,"when_unfillable":"backorder_and_hold"}`

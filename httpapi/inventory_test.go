@@ -250,10 +250,10 @@ func TestCountStock(t *testing.T) {
 		if d["status"] != "on_hold" || d["hold"].(map[string]any)["reason"] != "stock_shortage" {
 			t.Errorf("order status %v hold %v, want on_hold for stock_shortage", d["status"], d["hold"])
 		}
-		if got := timelineTypes(d); got != "order.created order.allocated order.held" {
+		if got := timelineTypes(d); got != "order.created order.routed order.allocated order.held" {
 			t.Errorf("timeline %s", got)
 		}
-		held := d["timeline"].([]any)[2].(map[string]any)["data"].(map[string]any)
+		held := d["timeline"].([]any)[3].(map[string]any)["data"].(map[string]any)
 		if held["reason"] != "stock_shortage" || held["location"] != locLeeds || held["sku"] != sku1 {
 			t.Errorf("order.held data %v", held)
 		}
@@ -614,7 +614,7 @@ func TestCaptureReservations(t *testing.T) {
 			t.Errorf("short order: status %v hold %v allocated %v backordered %v", res["status"], res["hold"], alloc, back)
 		}
 		d = b.get(t, "agent", "/api/v1/orders/"+second).want(t, 200).json(t)
-		if got := timelineTypes(d); got != "order.created order.allocated order.backordered order.held" {
+		if got := timelineTypes(d); got != "order.created order.routed order.allocated order.backordered order.held" {
 			t.Errorf("short order's timeline %s", got)
 		}
 		b.wantBalance(t, locLeeds, "LOW", 3, 3, 0, 0)

@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -16,6 +17,7 @@ type httpMetrics struct {
 	registry *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	webhooks *prometheus.CounterVec
 }
 
 // newHTTPMetrics registers the handler's metrics, the database pool
@@ -33,6 +35,10 @@ func newHTTPMetrics(reg *prometheus.Registry, st store.Store, version string) *h
 		Help:    "Time to serve an HTTP request, by route pattern.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 	}, []string{"route"}))
+	m.webhooks = register(reg, prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "orderly_webhooks_total",
+		Help: "Inbound webhook deliveries, by channel kind and outcome (created, updated, duplicate, ignored, unauthorized, not_found, too_large, invalid, error).",
+	}, []string{"kind", "outcome"}))
 	build := register(reg, prometheus.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "orderly_build_info",
 		Help: "Always 1; the version label names the running build.",
@@ -48,6 +54,17 @@ func newHTTPMetrics(reg *prometheus.Registry, st store.Store, version string) *h
 func (m *httpMetrics) observe(route string, status int, elapsed time.Duration) {
 	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(elapsed.Seconds())
+}
+
+// webhook counts one inbound webhook delivery. A kind that is not a
+// channel kind (the path is the caller's) is counted as "unknown", so the
+// label's values stay few.
+func (m *httpMetrics) webhook(kind channel.Kind, outcome string) {
+	k := string(kind)
+	if !kind.Valid() {
+		k = "unknown"
+	}
+	m.webhooks.WithLabelValues(k, outcome).Inc()
 }
 
 // register registers c on reg, or returns the equal collector registered

@@ -341,7 +341,7 @@ func copySchema(s map[string]any) map[string]any {
 // operations as components/responses.
 var problemResponses = map[int]struct{ name, about string }{
 	400: {"BadRequest", "The request is malformed: not JSON, an unknown field or query parameter, trailing data, a bad Idempotency-Key header."},
-	401: {"Unauthorized", "No API key, or an unknown or revoked one."},
+	401: {"Unauthorized", "No API key, or an unknown or revoked one; on a webhook, a missing or bad signature."},
 	403: {"Forbidden", "The key's role may not do this."},
 	404: {"NotFound", "No such resource, or one the key may not see."},
 	409: {"Conflict", "The request clashes with the current state (e.g. an invalid status transition, a taken code, not enough stock for a strict order), or a request with the same Idempotency-Key is still in progress."},
@@ -392,6 +392,7 @@ func buildOpenAPI(routes []route, version string) map[string]any {
 			map[string]any{"name": "skus", "description": "The catalogue of stock keeping units."},
 			map[string]any{"name": "inventory", "description": "Stock: adjustments, counts, balances, the ledger, availability."},
 			map[string]any{"name": "reconciliation", "description": "Stock snapshots from a WMS, ERP or POS, and the drift reports they produce."},
+			map[string]any{"name": "webhooks", "description": "Inbound webhooks from sales channels, signed with the channel's secret."},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document."},
 		},
 		"paths": paths,
@@ -452,7 +453,10 @@ func operation(g *schemaGen, rt route) map[string]any {
 		op["parameters"] = params
 	}
 
-	if rt.request != nil {
+	if rt.webhook {
+		op["requestBody"] = map[string]any{"required": true, "description": "The platform's payload, exactly as it sent it.",
+			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+	} else if rt.request != nil {
 		op["requestBody"] = map[string]any{
 			"required": !rt.optionalBody,
 			"content":  map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(rt.request), true)}},
@@ -487,6 +491,9 @@ func operation(g *schemaGen, rt route) map[string]any {
 	errs := []int{500}
 	if !rt.public {
 		errs = append(errs, 401, 403, 503)
+	}
+	if rt.webhook {
+		errs = append(errs, 401)
 	}
 	if rt.path == "/readyz" {
 		errs = append(errs, 503)

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -11,6 +13,7 @@ import (
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/routing"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -152,6 +155,15 @@ type orderDetailView struct {
 	orderView
 	Allocations []allocationView `json:"allocations" doc:"The order's open reservations: where its allocated units sit. Empty when nothing is reserved."`
 	Timeline    []*orderly.Event `json:"timeline" doc:"The order's events, oldest first: who did what, when and why."`
+	Routing     *routingView     `json:"routing" doc:"The receipt of the order's latest routing (at capture, or when a release reserved again): where its lines were placed and why. null if it was never routed."`
+}
+
+// routingView is one routing decision of an order.
+type routingView struct {
+	RuleSetVersion int                 `json:"rule_set_version" doc:"The rule set used; 0 is the built-in default that applies while no version is active."`
+	RoutedAt       time.Time           `json:"routed_at"`
+	Explanation    routing.Explanation `json:"explanation" doc:"Every candidate location with the filter that dropped it or the scores that ranked it, the plan and a summary."`
+	Decisions      int                 `json:"decisions" doc:"How many times the order was routed; this is the latest."`
 }
 
 // allocationView is the part of an order line reserved at one location.
@@ -264,8 +276,20 @@ func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
 	if events == nil {
 		events = []*orderly.Event{}
 	}
+	decisions, err := a.svc.RoutingDecisions(r.Context(), p, o.ID)
+	if err != nil {
+		return err
+	}
+	var rv *routingView
+	if n := len(decisions); n > 0 {
+		d := decisions[n-1]
+		rv = &routingView{RuleSetVersion: d.RuleSetVersion, RoutedAt: d.CreatedAt, Decisions: n}
+		if err := json.Unmarshal(d.Explanation, &rv.Explanation); err != nil {
+			return fmt.Errorf("order %s: decode routing explanation: %w", o.ID, err)
+		}
+	}
 	return writeJSON(w, http.StatusOK, orderDetailView{orderView: newOrderView(o),
-		Allocations: newAllocationViews(allocs), Timeline: events})
+		Allocations: newAllocationViews(allocs), Timeline: events, Routing: rv})
 }
 
 func (a *api) holdOrder(w http.ResponseWriter, r *http.Request) error {

@@ -131,6 +131,17 @@ type locationRequest struct {
 	Lat     *float64               `json:"lat,omitempty" doc:"Latitude, for distance-based routing."`
 	Lon     *float64               `json:"lon,omitempty" doc:"Longitude, for distance-based routing."`
 	Active  *bool                  `json:"active,omitempty" doc:"Whether the location may be routed to. Defaults to true."`
+	locationRoutingRequest
+}
+
+// locationRoutingRequest holds a location's routing attributes, in both
+// its create and patch bodies.
+type locationRoutingRequest struct {
+	Priority        *int      `json:"priority,omitempty" doc:"Routing rank, lower first: 1 to 1000000. Left out or 0: 100."`
+	ShipsTo         *[]string `json:"ships_to,omitempty" doc:"ISO 3166-1 alpha-2 countries the location ships to; empty: anywhere."`
+	Modes           *[]string `json:"modes,omitempty" doc:"Fulfilment modes offered: ship, pickup, ship_from_store. Empty: [ship] for a warehouse or dropship, [ship, ship_from_store, pickup] for a store."`
+	DailyCapacity   *int      `json:"daily_capacity,omitempty" doc:"Orders per UTC day routing may send here; 0: no limit."`
+	CostPerShipment *int64    `json:"cost_per_shipment,omitempty" doc:"Cost of one shipment from here, in minor units, for the cost ranker."`
 }
 
 // locationPatchRequest is the body of PATCH /api/v1/locations/{code}.
@@ -141,6 +152,7 @@ type locationPatchRequest struct {
 	Lat     nullable[float64]       `json:"lat" doc:"null clears the latitude."`
 	Lon     nullable[float64]       `json:"lon" doc:"null clears the longitude."`
 	Active  *bool                   `json:"active,omitempty"`
+	locationRoutingRequest
 }
 
 // locationList is a page of locations.
@@ -157,6 +169,11 @@ func (a *api) createLocation(w http.ResponseWriter, r *http.Request) error {
 	l := &inventory.Location{Code: req.Code, Name: req.Name, Kind: req.Kind, Address: req.Address,
 		Lat: req.Lat, Lon: req.Lon, Active: true}
 	setIf(&l.Active, req.Active)
+	setIf(&l.Priority, req.Priority)
+	setIf(&l.ShipsTo, req.ShipsTo)
+	setIf(&l.Modes, req.Modes)
+	setIf(&l.DailyCapacity, req.DailyCapacity)
+	setIf(&l.CostPerShipment, req.CostPerShipment)
 	out, err := a.svc.CreateLocation(r.Context(), principal(r), l)
 	if err != nil {
 		return err
@@ -192,6 +209,8 @@ func (a *api) patchLocation(w http.ResponseWriter, r *http.Request) error {
 	}
 	l, err := a.svc.UpdateLocation(r.Context(), principal(r), r.PathValue("code"), service.LocationPatch{
 		Name: req.Name, Kind: req.Kind, Address: req.Address, Lat: req.Lat.patch(), Lon: req.Lon.patch(), Active: req.Active,
+		Priority: req.Priority, ShipsTo: req.ShipsTo, Modes: req.Modes, DailyCapacity: req.DailyCapacity,
+		CostPerShipment: req.CostPerShipment,
 	})
 	if err != nil {
 		return err

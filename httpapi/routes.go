@@ -12,6 +12,7 @@ import (
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/routing"
 )
 
 // route is one endpoint: how it is matched, how it is served, and what the
@@ -30,6 +31,10 @@ type route struct {
 	// documents it.
 	public bool
 	perm   auth.Permission
+	// webhook routes are public and authenticated by a signature over the
+	// raw body: the handler reads the body itself (any media type) and
+	// there is no Idempotency-Key.
+	webhook bool
 	// request is the zero value of the body type (nil for no body);
 	// optionalBody allows an empty body.
 	request      any
@@ -221,6 +226,32 @@ func (a *api) routes() []route {
 			query: []queryParam{{"location", str(), "Only this location's reports."}, limitQuery, cursorQuery}},
 		{method: "GET", path: reportsPath + "/{id}", op: "getReport", tag: "reconciliation", perm: auth.PermInventoryRead,
 			summary: "Get a reconciliation report with its lines", status: 200, response: reportView{}, handle: a.getReport},
+
+		// Routing rule sets (routing.go).
+		{method: "GET", path: "/api/v1/routing/rule-sets", op: "listRuleSets", tag: "routing", perm: auth.PermOrdersRead,
+			summary: "List routing rule sets, newest version first",
+			about:   "While no version is active, capture routes with the built-in default, version 0 (GET /api/v1/routing/rule-sets/0).",
+			status:  200, response: ruleSetList{}, query: []queryParam{limitQuery, cursorQuery}, handle: a.listRuleSets},
+		{method: "POST", path: "/api/v1/routing/rule-sets", op: "createRuleSet", tag: "routing", perm: auth.PermReferenceManage,
+			summary: "Create a routing rule set as a draft",
+			about:   "Stored with the next version and status draft; it routes nothing until activated. Admin only.",
+			request: ruleSetRequest{}, status: 201, response: &routing.RuleSet{}, handle: a.createRuleSet},
+		{method: "GET", path: "/api/v1/routing/rule-sets/{version}", op: "getRuleSet", tag: "routing", perm: auth.PermOrdersRead,
+			summary: "Get a routing rule set", about: "Version 0 is the built-in default, which applies while no version is active.",
+			status: 200, response: &routing.RuleSet{}, handle: a.getRuleSet},
+		{method: "POST", path: "/api/v1/routing/rule-sets/{version}/activate", op: "activateRuleSet", tag: "routing", perm: auth.PermReferenceManage,
+			summary: "Activate a routing rule set",
+			about:   "Makes the version active and retires the one that was, in one change; the next capture routes with it. Activating the active version changes nothing. Admin only. The body may be empty or {}.",
+			request: emptyRequest{}, optionalBody: true, status: 200, response: &routing.RuleSet{}, handle: a.activateRuleSet},
+
+		// Inbound webhooks (webhooks.go).
+		{method: "POST", path: "/webhooks/{kind}/{channel}", op: "receiveWebhook", tag: "webhooks", public: true, webhook: true,
+			summary: "Receive a channel's webhook (Shopify, WooCommerce)",
+			about: "No API key: the body must be signed with the channel's secret (Shopify X-Shopify-Hmac-Sha256, WooCommerce X-WC-Webhook-Signature: " +
+				"base64 HMAC-SHA256 of the raw body), checked before anything is parsed; a missing or bad signature is a 401 and writes nothing. " +
+				"An unknown channel, or one of another kind, is a 404. Order topics create or update the channel's order (never refused for stock or unknown SKUs); " +
+				"a delivery id already processed answers duplicate and writes nothing; other topics are ignored. See docs/api.md.",
+			request: map[string]any{}, status: 200, response: webhookView{}, handle: a.webhook},
 	}
 }
 
@@ -237,6 +268,9 @@ var pathParamDocs = map[string]string{
 	"sku":          "The SKU code, percent-encoded.",
 	"location":     "The location's code.",
 	"getReport.id": "The report's id.",
+	"version":      "The rule set's version.",
+	"kind":         "The channel's kind: shopify or woocommerce.",
+	"channel":      "The channel's code.",
 }
 
 // handlerOf adapts an http.Handler to a route's handle.
@@ -266,7 +300,7 @@ func (a *api) endpoint(rt route) http.Handler {
 				a.writeError(w, r, err)
 			}
 		}
-		if !rt.mutating() {
+		if !rt.mutating() || rt.webhook {
 			serve(w, r)
 			return
 		}

@@ -67,6 +67,7 @@ func setup(t testing.TB, s store.Store) *bundle {
 	svc := service.New(s, clock, nil)
 	reg := prometheus.NewRegistry()
 	svc.OnOrderCreated = OrderCreatedHook(reg)
+	svc.Connectors = testConnectors()
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := newAPI(svc, Config{Registry: reg, Version: "test", Logger: log})

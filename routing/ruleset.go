@@ -121,6 +121,9 @@ type RuleSet struct {
 	// backorder_and_hold or hold_for_review.
 	WhenUnfillable Action    `json:"when_unfillable"`
 	CreatedAt      time.Time `json:"created_at"`
+	// ActivatedAt is when the version was last made active (the store
+	// sets it); nil if it never was.
+	ActivatedAt *time.Time `json:"activated_at,omitempty"`
 }
 
 // DefaultRuleSet is the rule set a new installation starts with, version

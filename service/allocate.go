@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/routing"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -28,8 +30,22 @@ const (
 // channel sells: the channel's own list, or every active location when the
 // list is empty. The order of the list is kept; without one, code order.
 func (s *Service) feedingLocations(ctx context.Context, q store.Querier, ch *channel.Channel) ([]string, error) {
-	active := map[string]bool{}
-	var all []string
+	locs, err := s.feedingLocationList(ctx, q, ch)
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(locs))
+	for i, l := range locs {
+		codes[i] = l.Code
+	}
+	return codes, nil
+}
+
+// feedingLocationList is feedingLocations with the whole locations, which
+// routing needs.
+func (s *Service) feedingLocationList(ctx context.Context, q store.Querier, ch *channel.Channel) ([]*inventory.Location, error) {
+	active := map[string]*inventory.Location{}
+	var all []*inventory.Location
 	lp := store.ListParams{Limit: store.MaxLimit}
 	for {
 		page, err := q.LocationList(ctx, lp)
@@ -38,8 +54,8 @@ func (s *Service) feedingLocations(ctx context.Context, q store.Querier, ch *cha
 		}
 		for _, l := range page {
 			if l.Active {
-				active[l.Code] = true
-				all = append(all, l.Code)
+				active[l.Code] = l
+				all = append(all, l)
 			}
 		}
 		if len(page) < store.MaxLimit {
@@ -50,10 +66,10 @@ func (s *Service) feedingLocations(ctx context.Context, q store.Querier, ch *cha
 	if len(ch.Locations) == 0 {
 		return all, nil
 	}
-	var out []string
+	var out []*inventory.Location
 	for _, code := range ch.Locations {
-		if active[code] {
-			out = append(out, code)
+		if l := active[code]; l != nil {
+			out = append(out, l)
 		}
 	}
 	return out, nil
@@ -68,68 +84,77 @@ type reservation struct {
 	backordered map[string]int64
 }
 
-// allocate reserves stock for every line's backordered-or-unallocated
-// quantity (the demand), in tx, at the given locations: it plans
-// (planAllocation) and takes the picks with the guarded StockReserve. It
-// updates the lines' Allocated and Backordered counters and stores the
-// allocations; the order row itself is the caller's to write. With
-// strict, a plan that cannot reserve everything is refused before
-// anything is written.
-func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order, locations []string, strict bool, actor string) (reservation, error) {
-	plan, err := s.planAllocation(ctx, tx, o, locations, strict)
-	if err != nil || plan == nil {
+// allocate routes and reserves stock for every line's
+// backordered-or-unallocated quantity (the demand), in tx, at the given
+// (feeding) locations: it plans (planAllocation), stores the routing
+// decision with an order.routed event, and takes the picks with the
+// guarded StockReserve. It updates the lines' Allocated and Backordered
+// counters and stores the allocations; the order row itself is the
+// caller's to write. A rule set that holds for review acts here as
+// backorder-and-hold: allocate runs when a person releases the order.
+func (s *Service) allocate(ctx context.Context, tx store.Querier, o *order.Order, locations []*inventory.Location, actor string) (reservation, error) {
+	rt, err := s.planAllocation(ctx, tx, o, locations, false, false)
+	if err != nil || rt == nil {
+		return reservation{}, err
+	}
+	if err := s.storeDecision(ctx, tx, o, rt); err != nil {
+		return reservation{}, err
+	}
+	if err := tx.EventInsert(ctx, s.routedEvent(o, rt, actor)); err != nil {
 		return reservation{}, err
 	}
 	// One call takes every pick with the guarded statement: the balances
 	// are locked (or the writer is single), so the plan cannot be stale; a
 	// refusal here is a bug or a race we do not understand: fail the
 	// whole change.
-	if _, err := tx.StockReserve(ctx, o.ID, plan.Picks, actor, s.clock.Now()); err != nil {
+	if _, err := tx.StockReserve(ctx, o.ID, rt.plan.Picks, actor, s.clock.Now()); err != nil {
 		return reservation{}, err
 	}
-	return applyPlan(o, plan), nil
+	return applyPlan(o, &rt.plan), nil
 }
 
-// planAllocation plans the reservation of every line's
-// backordered-or-unallocated quantity (the demand) at the given
-// locations: it locks the balances in (sku, location) order, in tx, and
-// plans with inventory.PlanSimple; the picks come sorted for the guarded
-// reservation. It returns nil if there is no demand. With strict, a plan
-// that cannot reserve everything is KindConflict with code
-// insufficient_stock, naming the short lines. It writes nothing.
-func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order.Order, locations []string, strict bool) (*inventory.Plan, error) {
-	var demands []inventory.Demand
-	skuSet := map[string]bool{}
-	for _, l := range o.Lines {
-		if need := l.Open() - l.Allocated; need > 0 {
-			demands = append(demands, inventory.Demand{LineID: l.ID, SKU: l.SKU, Quantity: need})
-			skuSet[l.SKU] = true
-		}
-	}
-	if len(demands) == 0 {
+// HoldRoutingReview is the hold reason of an order the rule set sent to a
+// person (when_unfillable: hold_for_review): nothing is reserved, and the
+// proposed plan is in the routing explanation.
+const HoldRoutingReview = "routing_review"
+
+// routed is what routing decided for an order.
+type routed struct {
+	// plan is what to reserve: the routing picks, sorted for the guarded
+	// reservation, and the backorders; empty under review.
+	plan   inventory.Plan
+	result routing.Result
+	why    routing.Explanation
+	// review says the rule set holds the order for a person: reserve
+	// nothing, hold with HoldRoutingReview.
+	review bool
+}
+
+// planAllocation routes every line's backordered-or-unallocated quantity
+// (the demand) over the given feeding locations under the active rule set
+// (routing.DefaultRuleSet, version 0, when none is): it locks the
+// balances in (sku, location) order, in tx, builds a routing.Candidate per
+// location and calls routing.Plan. It returns nil if there is no demand.
+// With strict, a plan that cannot reserve everything is KindConflict with
+// code insufficient_stock, naming the short lines. With review, a
+// hold_for_review result reserves nothing and sets routed.review; without
+// it, the proposed picks are reserved and the rest backordered. It writes
+// nothing.
+func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order.Order, locations []*inventory.Location, strict, review bool) (*routed, error) {
+	req := routing.RequestFromOrder(o, routing.ModeShip, "")
+	if len(req.Lines) == 0 {
 		return nil, nil
 	}
-	plan := inventory.Plan{Backordered: map[string]int64{}}
-	if len(locations) > 0 {
-		skus := make([]string, 0, len(skuSet))
-		for k := range skuSet {
-			skus = append(skus, k)
-		}
-		slices.Sort(skus)
-		balances, err := tx.BalancesLock(ctx, skus, locations)
-		if err != nil {
-			return nil, err
-		}
-		available := make(map[inventory.Key]int64, len(balances))
-		for _, b := range balances {
-			available[inventory.Key{SKU: b.SKU, Location: b.Location}] = b.Available()
-		}
-		plan = inventory.PlanSimple(demands, available, locations)
-	} else {
-		for _, d := range demands {
-			plan.Backordered[d.LineID] += d.Quantity
-		}
+	rs, err := s.activeRuleSet(ctx, tx)
+	if err != nil {
+		return nil, err
 	}
+	cands, err := s.candidates(ctx, tx, req, locations)
+	if err != nil {
+		return nil, err
+	}
+	res, why := routing.Plan(req, cands, rs)
+	plan := res.InventoryPlan()
 	if strict && plan.Short() {
 		e := &orderly.Error{Kind: orderly.KindConflict, Code: store.CodeInsufficientStock, Message: "not enough stock for the order"}
 		for i, l := range o.Lines {
@@ -140,8 +165,110 @@ func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order
 		}
 		return nil, e
 	}
+	rt := &routed{result: res, why: why}
+	if review && res.Action == routing.ActionHoldForReview {
+		rt.review = true
+		plan = inventory.Plan{Backordered: map[string]int64{}}
+	}
 	inventory.SortPicks(plan.Picks)
-	return &plan, nil
+	rt.plan = plan
+	return rt, nil
+}
+
+// candidates builds routing's view of the feeding locations: their
+// routing attributes (defaults filled in), the orders each took today
+// (UTC) when it has a daily capacity, and what is available of the
+// request's SKUs, from balances locked in (sku, location) order.
+func (s *Service) candidates(ctx context.Context, tx store.Querier, req routing.Request, locations []*inventory.Location) ([]routing.Candidate, error) {
+	if len(locations) == 0 {
+		return nil, nil
+	}
+	skuSet := map[string]bool{}
+	for _, l := range req.Lines {
+		skuSet[l.SKU] = true
+	}
+	skus := make([]string, 0, len(skuSet))
+	for k := range skuSet {
+		skus = append(skus, k)
+	}
+	slices.Sort(skus)
+	codes := make([]string, len(locations))
+	capacity := false
+	for i, l := range locations {
+		codes[i] = l.Code
+		capacity = capacity || l.DailyCapacity > 0
+	}
+	balances, err := tx.BalancesLock(ctx, skus, codes)
+	if err != nil {
+		return nil, err
+	}
+	var used map[string]int
+	if capacity {
+		now := s.clock.Now().UTC()
+		if used, err = tx.LocationOrdersSince(ctx, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)); err != nil {
+			return nil, err
+		}
+	}
+	index := make(map[string]int, len(locations))
+	cands := make([]routing.Candidate, len(locations))
+	for i, loc := range locations {
+		l := *loc
+		l.ApplyDefaults()
+		modes := make([]routing.Mode, len(l.Modes))
+		for j, m := range l.Modes {
+			modes[j] = routing.Mode(m)
+		}
+		lat, lon := l.Lat, l.Lon
+		if lat == nil || lon == nil {
+			lat, lon = l.Address.Lat, l.Address.Lon
+		}
+		cands[i] = routing.Candidate{Location: l.Code, Kind: l.Kind, Active: l.Active, Country: l.Address.Country,
+			Lat: lat, Lon: lon, Priority: l.Priority, ShipsTo: l.ShipsTo, Modes: modes,
+			DailyCapacity: l.DailyCapacity, UsedToday: used[l.Code], ChannelAllowed: true,
+			CostPerShipment: l.CostPerShipment, Available: make(map[string]int64, len(skus))}
+		index[l.Code] = i
+	}
+	for _, b := range balances {
+		if i, ok := index[b.Location]; ok {
+			cands[i].Available[b.SKU] = b.Available()
+		}
+	}
+	return cands, nil
+}
+
+// activeRuleSet returns the active routing rule set, or
+// routing.DefaultRuleSet as version 0 when none is active.
+func (s *Service) activeRuleSet(ctx context.Context, q store.Querier) (routing.RuleSet, error) {
+	rs, err := q.RuleSetActive(ctx)
+	if orderly.KindOf(err) == orderly.KindNotFound {
+		d := routing.DefaultRuleSet()
+		d.Version = 0
+		return d, nil
+	}
+	if err != nil {
+		return routing.RuleSet{}, err
+	}
+	return *rs, nil
+}
+
+// storeDecision stores the explanation of rt as the order's newest
+// routing decision.
+func (s *Service) storeDecision(ctx context.Context, tx store.Querier, o *order.Order, rt *routed) error {
+	b, err := json.Marshal(rt.why)
+	if err != nil {
+		return err
+	}
+	return tx.RoutingDecisionInsert(ctx, &store.RoutingDecision{OrderID: o.ID, RuleSetVersion: rt.why.RuleSetVersion,
+		Explanation: b, CreatedAt: s.clock.Now()})
+}
+
+// routedEvent is the order.routed event of rt: the rule-set version, the
+// chosen locations, the action and the summary.
+func (s *Service) routedEvent(o *order.Order, rt *routed, actor string) *orderly.Event {
+	return s.event("order.routed", "order", o.ID, o.ID, actor, map[string]any{
+		"rule_set_version": rt.why.RuleSetVersion, "locations": rt.result.Locations, "splits": rt.result.Splits,
+		"action": rt.result.Action, "summary": rt.why.Summary,
+	})
 }
 
 // applyPlan sets the lines' Allocated and Backordered counters as if

@@ -9,6 +9,7 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/store"
 )
@@ -19,10 +20,13 @@ import (
 // stores nothing. Validation failures, an unknown channel or an unknown SKU
 // are KindInvalid errors naming the field.
 //
-// Stock is reserved at the channel's feeding locations (inventory.PlanSimple
-// until routing replaces it). Units that cannot be reserved are backordered
-// and the order goes on hold with reason insufficient_stock: a channel
-// order is a sale that already happened. With strict (API intake only), an
+// Stock is reserved where routing (the active rule set) places it among
+// the channel's feeding locations; the explanation is stored as the order's
+// routing decision, with an order.routed event. A rule set that holds for
+// review reserves nothing and holds the order with reason routing_review.
+// Units that cannot be reserved are backordered and the order goes on hold
+// with reason insufficient_stock: a channel order is a sale that already
+// happened. With strict (API intake only), an
 // order that cannot be reserved in full is refused instead — KindConflict
 // with code insufficient_stock — and nothing is written.
 //
@@ -61,56 +65,116 @@ func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Or
 	if err := s.checkSKUs(ctx, o); err != nil {
 		return nil, false, err
 	}
-	locations, err := s.feedingLocations(ctx, s.store, ch)
+	return s.capture(ctx, ch, o, captureOptions{actor: p.Actor(), strict: strict, status: order.StatusOpen})
+}
+
+// captureOptions says how capture stores a new order. The zero value of
+// each field is CreateOrder's behaviour.
+type captureOptions struct {
+	actor  string
+	strict bool
+	// status is the order's status before any hold: open, or pending.
+	status order.Status
+	// holdReason is the reason of the hold when units are short;
+	// "" means insufficient_stock.
+	holdReason string
+	// before runs first in the transaction (channel intake records the
+	// webhook delivery there); its error ends the capture.
+	before func(tx store.Querier) error
+	// events returns events to store after the capture's own.
+	events func(o *order.Order) []*orderly.Event
+	// after runs in the transaction once the order is stored (channel
+	// intake cancels an order that arrives cancelled).
+	after func(tx store.Querier, o *order.Order) error
+}
+
+// capture stores a new, validated order of channel ch with its stock
+// reservation and events, in one transaction: CreateOrder's and channel
+// intake's shared path. If the channel's order is already stored (a
+// concurrent capture won) it returns that order and created=false.
+func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Order, opt captureOptions) (_ *order.Order, created bool, err error) {
+	holdReason := opt.holdReason
+	if holdReason == "" {
+		holdReason = HoldInsufficientStock
+	}
+	locations, err := s.feedingLocationList(ctx, s.store, ch)
 	if err != nil {
 		return nil, false, err
 	}
 
 	now := s.clock.Now()
-	o.Init(order.StatusOpen, now)
+	o.Init(opt.status, now)
 	input := *o
 	input.Lines = slices.Clone(o.Lines)
 	err = s.store.InTx(ctx, func(tx store.Querier) error {
 		// InTx may run this more than once: start from the input each time.
 		*o = input
 		o.Lines = slices.Clone(input.Lines)
+		if opt.before != nil {
+			if err := opt.before(tx); err != nil {
+				return err
+			}
+		}
 		// Plan first (locking the balances): a strict refusal must leave
 		// nothing behind, and the counters and hold belong in the inserted
 		// row. OrderCapture then takes the picks, stores the order and
 		// writes the events, all or nothing.
-		plan, err := s.planAllocation(ctx, tx, o, locations, strict)
+		rt, err := s.planAllocation(ctx, tx, o, locations, opt.strict, true)
 		if err != nil {
 			return err
 		}
 		var res reservation
-		if plan != nil {
-			res = applyPlan(o, plan)
+		if rt != nil {
+			res = applyPlan(o, &rt.plan)
 		}
 		short := len(backorderData(o)) > 0
-		if short {
-			if err := o.PutOnHold(HoldInsufficientStock, now); err != nil {
+		review := rt != nil && rt.review
+		if review {
+			holdReason = HoldRoutingReview
+		}
+		if short || review {
+			if err := o.PutOnHold(holdReason, now); err != nil {
 				return err
 			}
 		}
 		// Every event of the capture in one statement, in timeline order;
 		// the store adds the number to order.created.
-		created := s.event("order.created", "order", o.ID, o.ID, p.Actor(), map[string]any{
+		created := s.event("order.created", "order", o.ID, o.ID, opt.actor, map[string]any{
 			"channel": o.Channel, "external_id": o.ExternalID,
 			"currency": o.Currency, "total": o.Totals.Total, "lines": len(o.Lines),
 		})
 		var events []*orderly.Event
+		if rt != nil {
+			events = append(events, s.routedEvent(o, rt, opt.actor))
+		}
 		if len(res.picks) > 0 {
-			events = append(events, s.event("order.allocated", "order", o.ID, o.ID, p.Actor(),
+			events = append(events, s.event("order.allocated", "order", o.ID, o.ID, opt.actor,
 				map[string]any{"allocations": picksData(res.picks)}))
 		}
 		if short {
 			events = append(events,
-				s.event("order.backordered", "order", o.ID, o.ID, p.Actor(), map[string]any{"lines": backorderData(o)}),
-				s.event("order.held", "order", o.ID, o.ID, p.Actor(),
-					map[string]any{"reason": HoldInsufficientStock, "from": order.StatusOpen, "to": o.Status}))
+				s.event("order.backordered", "order", o.ID, o.ID, opt.actor, map[string]any{"lines": backorderData(o)}))
 		}
-		return tx.OrderCapture(ctx, store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events,
-			Actor: p.Actor(), At: s.clock.Now()})
+		if short || review {
+			events = append(events, s.event("order.held", "order", o.ID, o.ID, opt.actor,
+				map[string]any{"reason": holdReason, "from": opt.status, "to": o.Status}))
+		}
+		if opt.events != nil {
+			events = append(events, opt.events(o)...)
+		}
+		if err := tx.OrderCapture(ctx, store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events,
+			Actor: opt.actor, At: s.clock.Now()}); err != nil {
+			return err
+		}
+		if rt != nil {
+			if err := s.storeDecision(ctx, tx, o, rt); err != nil {
+				return err
+			}
+		}
+		if opt.after != nil {
+			return opt.after(tx, o)
+		}
+		return nil
 	})
 	if errors.Is(err, store.ErrDuplicate) {
 		// A concurrent request stored the same channel order first.
@@ -262,11 +326,11 @@ func (s *Service) ReleaseOrder(ctx context.Context, p auth.Principal, ref string
 			if err != nil {
 				return err
 			}
-			locations, err := s.feedingLocations(ctx, tx, ch)
+			locations, err := s.feedingLocationList(ctx, tx, ch)
 			if err != nil {
 				return err
 			}
-			res, err := s.allocate(ctx, tx, o, locations, false, p.Actor())
+			res, err := s.allocate(ctx, tx, o, locations, p.Actor())
 			if err != nil {
 				return err
 			}

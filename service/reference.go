@@ -41,6 +41,13 @@ type LocationPatch struct {
 	Lat     **float64
 	Lon     **float64
 	Active  *bool
+	// Routing attributes. Priority 0 means the default (100); empty
+	// modes the kind's default; empty ships_to anywhere.
+	Priority        *int
+	ShipsTo         *[]string
+	Modes           *[]string
+	DailyCapacity   *int
+	CostPerShipment *int64
 }
 
 // SKUPatch lists the SKU fields to change.
@@ -153,6 +160,7 @@ func (s *Service) CreateLocation(ctx context.Context, p auth.Principal, l *inven
 	if err := require(p, auth.PermReferenceManage); err != nil {
 		return nil, err
 	}
+	l.ApplyDefaults()
 	if err := l.Validate(); err != nil {
 		return nil, err
 	}
@@ -175,7 +183,12 @@ func (s *Service) GetLocation(ctx context.Context, p auth.Principal, code string
 	if err := require(p, auth.PermReferenceRead); err != nil {
 		return nil, err
 	}
-	return notFoundAs(s.store.LocationGet(ctx, code))("location %q not found", code)
+	l, err := notFoundAs(s.store.LocationGet(ctx, code))("location %q not found", code)
+	if err != nil {
+		return nil, err
+	}
+	l.ApplyDefaults()
+	return l, nil
 }
 
 // ListLocations returns a page of locations ordered by code.
@@ -183,7 +196,11 @@ func (s *Service) ListLocations(ctx context.Context, p auth.Principal, lp store.
 	if err := require(p, auth.PermReferenceRead); err != nil {
 		return nil, "", err
 	}
-	return page(ctx, lp, s.store.LocationList, func(l *inventory.Location) string { return l.Code })
+	items, next, err := page(ctx, lp, s.store.LocationList, func(l *inventory.Location) string { return l.Code })
+	for _, l := range items {
+		l.ApplyDefaults()
+	}
+	return items, next, err
 }
 
 // UpdateLocation applies a patch to a location.
@@ -203,6 +220,12 @@ func (s *Service) UpdateLocation(ctx context.Context, p auth.Principal, code str
 		set(&l.Lat, patch.Lat)
 		set(&l.Lon, patch.Lon)
 		set(&l.Active, patch.Active)
+		set(&l.Priority, patch.Priority)
+		set(&l.ShipsTo, patch.ShipsTo)
+		set(&l.Modes, patch.Modes)
+		set(&l.DailyCapacity, patch.DailyCapacity)
+		set(&l.CostPerShipment, patch.CostPerShipment)
+		l.ApplyDefaults()
 		if err := l.Validate(); err != nil {
 			return err
 		}

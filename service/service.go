@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/connector"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -27,6 +28,9 @@ type Service struct {
 	// OnOrderCreated, if set, is called after an order is committed (for
 	// metrics). It must not block.
 	OnOrderCreated func(channel string)
+	// Connectors opens the connector of a channel's kind (webhooks); nil
+	// means no channel has a webhook endpoint.
+	Connectors *connector.Registry
 }
 
 // New returns a service over st. A nil clock is the system clock; a nil

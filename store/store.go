@@ -21,6 +21,7 @@ import (
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/routing"
 )
 
 // Error codes carried by KindConflict errors.
@@ -115,6 +116,11 @@ type Querier interface {
 	LocationList(ctx context.Context, p ListParams) ([]*inventory.Location, error)
 	// LocationUpdate overwrites every field but Code and CreatedAt.
 	LocationUpdate(ctx context.Context, l *inventory.Location) error
+	// LocationOrdersSince returns, per location, how many distinct orders
+	// had stock allocated there at or after since (allocations released
+	// or shipped since count too): what daily capacity has used. Locations
+	// with none are left out.
+	LocationOrdersSince(ctx context.Context, since time.Time) (map[string]int, error)
 
 	// SKUInsert stores a new SKU. A taken SKU code is ErrDuplicate.
 	SKUInsert(ctx context.Context, s *inventory.SKU) error
@@ -247,6 +253,33 @@ type Querier interface {
 	// previous page.
 	ReportList(ctx context.Context, location string, p ListParams) ([]*inventory.Report, error)
 
+	// RuleSetInsert stores a new routing rule set as the next version (one
+	// more than the highest stored, from 1), setting rs.Version; the
+	// status is rs.Status (draft unless told). A concurrent insert that
+	// took the same version is ErrDuplicate.
+	RuleSetInsert(ctx context.Context, rs *routing.RuleSet) error
+	// RuleSetGet returns the rule set of a version, or KindNotFound.
+	RuleSetGet(ctx context.Context, version int) (*routing.RuleSet, error)
+	// RuleSetActive returns the active rule set, or KindNotFound when no
+	// version is active.
+	RuleSetActive(ctx context.Context) (*routing.RuleSet, error)
+	// RuleSetList returns rule sets newest (highest version) first, those
+	// below p.BeforeVersion when it is set.
+	RuleSetList(ctx context.Context, p RuleSetListParams) ([]*routing.RuleSet, error)
+	// RuleSetActivate makes a version the active one, retiring the version
+	// that was active, atomically, and returns it with ActivatedAt set to
+	// at. Activating the active version changes nothing. An unknown
+	// version is KindNotFound.
+	RuleSetActivate(ctx context.Context, version int, at time.Time) (*routing.RuleSet, error)
+
+	// RoutingDecisionInsert stores the receipt of one routing of an order
+	// (its order is checked when the transaction commits, as for
+	// AllocationInsert). The explanation must be JSON; its bytes are kept.
+	RoutingDecisionInsert(ctx context.Context, d *RoutingDecision) error
+	// RoutingDecisionListByOrder returns an order's routing decisions,
+	// oldest first.
+	RoutingDecisionListByOrder(ctx context.Context, orderID string) ([]*RoutingDecision, error)
+
 	// EventInsert appends events and assigns each its Seq, in the order
 	// given (seqs increase along es), all in one statement where the
 	// backend can. It is all or nothing: an event id already stored (or
@@ -279,6 +312,16 @@ type Querier interface {
 	IdempotencyDelete(ctx context.Context, scope, key string) error
 	// IdempotencyPurge deletes records created before t and returns how many.
 	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
+
+	// WebhookDeliveryInsert records an inbound webhook delivery as
+	// processed. A (channel, delivery id) already recorded is ErrDuplicate,
+	// and the transaction stays usable. Record it in the transaction that
+	// applies the delivery, so that it is marked done exactly when its
+	// effects are stored.
+	WebhookDeliveryInsert(ctx context.Context, d *WebhookDelivery) error
+	// WebhookDeliveryPurge deletes deliveries received before t and returns
+	// how many.
+	WebhookDeliveryPurge(ctx context.Context, before time.Time) (int64, error)
 }
 
 // CaptureParams is what OrderCapture stores.
@@ -295,6 +338,15 @@ type CaptureParams struct {
 	// Actor and At are the reserve movements' actor and time.
 	Actor string
 	At    time.Time
+}
+
+// WebhookDelivery is one processed inbound webhook delivery: the platform's
+// delivery id, which stays the same across its retries.
+type WebhookDelivery struct {
+	Channel    string
+	DeliveryID string
+	Topic      string
+	ReceivedAt time.Time
 }
 
 // BalanceListParams filters and pages balances.
@@ -330,6 +382,22 @@ type LedgerMismatch struct {
 	LedgerReserved int64
 	// What the open allocations sum to.
 	Allocated int64
+}
+
+// RuleSetListParams pages rule sets, newest first.
+type RuleSetListParams struct {
+	// BeforeVersion pages: only versions below it (0 = newest page).
+	BeforeVersion int
+	Limit         int
+}
+
+// RoutingDecision is the receipt of one routing of an order: the rule-set
+// version used and the routing.Explanation as JSON.
+type RoutingDecision struct {
+	OrderID        string
+	RuleSetVersion int
+	Explanation    []byte
+	CreatedAt      time.Time
 }
 
 // ListParams pages through a list ordered by code.

@@ -19,6 +19,11 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/connector"
+	"github.com/orderly-oms/orderly/connector/amazon"
+	"github.com/orderly-oms/orderly/connector/shopify"
+	"github.com/orderly-oms/orderly/connector/woocommerce"
 	"github.com/orderly-oms/orderly/httpapi"
 	"github.com/orderly-oms/orderly/internal/demo"
 	"github.com/orderly-oms/orderly/postgres"
@@ -220,6 +225,7 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 
 	reg := prometheus.NewRegistry()
 	svc.OnOrderCreated = httpapi.OrderCreatedHook(reg)
+	svc.Connectors = connectors()
 	handler := httpapi.NewHandler(svc, httpapi.Config{Logger: log, Registry: reg, Version: buildVersion()})
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
@@ -236,6 +242,7 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	go purgeIdempotencyKeys(ctx, st, log)
+	go purgeWebhookDeliveries(ctx, svc, log)
 	fmt.Fprintf(stdout, "Orderly %s listening on http://%s (database: %s)\n", buildVersion(), ln.Addr(), st.Backend())
 	log.Info("serving", "addr", ln.Addr().String(), "backend", st.Backend(), "startup", time.Since(started).Round(time.Millisecond).String())
 
@@ -363,6 +370,37 @@ func purgeIdempotencyKeys(ctx context.Context, st store.Store, log *slog.Logger)
 			log.Warn("purge idempotency keys", "err", err)
 		case n > 0:
 			log.Info("purged idempotency keys", "count", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// connectors registers every channel connector the program ships.
+func connectors() *connector.Registry {
+	r := connector.NewRegistry()
+	r.Register(channel.KindShopify, shopify.Factory)
+	r.Register(channel.KindWooCommerce, woocommerce.Factory)
+	r.Register(channel.KindAmazon, amazon.Factory)
+	return r
+}
+
+// purgeWebhookDeliveries forgets processed webhook delivery ids older than
+// service.DeliveryRetention, at start and then hourly, until ctx ends.
+// (It moves to the job queue when that exists.)
+func purgeWebhookDeliveries(ctx context.Context, svc *service.Service, log *slog.Logger) {
+	tick := time.NewTicker(time.Hour)
+	defer tick.Stop()
+	for {
+		n, err := svc.PurgeWebhookDeliveries(ctx)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("purge webhook deliveries", "err", err)
+		case n > 0:
+			log.Info("purged webhook deliveries", "count", n)
 		}
 		select {
 		case <-ctx.Done():

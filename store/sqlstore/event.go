@@ -226,3 +226,23 @@ func (q *Querier) IdempotencyDelete(ctx context.Context, scope, key string) erro
 func (q *Querier) IdempotencyPurge(ctx context.Context, before time.Time) (int64, error) {
 	return q.write.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, before)
 }
+
+// WebhookDeliveryInsert implements store.Querier. ON CONFLICT DO NOTHING
+// keeps a PostgreSQL transaction usable after a replay.
+func (q *Querier) WebhookDeliveryInsert(ctx context.Context, d *store.WebhookDelivery) error {
+	n, err := q.write.exec(ctx, `INSERT INTO webhook_deliveries (channel, delivery_id, topic, received_at)
+		VALUES (?, ?, ?, ?) ON CONFLICT (channel, delivery_id) DO NOTHING`,
+		d.Channel, d.DeliveryID, d.Topic, d.ReceivedAt)
+	if err != nil {
+		return fmt.Errorf("record webhook delivery: %w", err)
+	}
+	if n == 0 {
+		return duplicate("channel %q has already processed webhook delivery %q", d.Channel, d.DeliveryID)
+	}
+	return nil
+}
+
+// WebhookDeliveryPurge implements store.Querier.
+func (q *Querier) WebhookDeliveryPurge(ctx context.Context, before time.Time) (int64, error) {
+	return q.write.exec(ctx, `DELETE FROM webhook_deliveries WHERE received_at < ?`, before)
+}

@@ -162,30 +162,65 @@ func updated(n int64, err error, notFound string, args ...any) error {
 	return nil
 }
 
-const locationColumns = `code, name, kind, address, lat, lon, active, created_at, updated_at`
+const locationColumns = `code, name, kind, address, lat, lon, active, priority, ships_to, modes, daily_capacity, cost_per_shipment, created_at, updated_at`
 
 func scanLocation(s scanner) (*inventory.Location, error) {
 	var l inventory.Location
 	var kind string
-	var addr []byte
-	if err := s.Scan(&l.Code, &l.Name, &kind, &addr, &l.Lat, &l.Lon, &l.Active, &l.CreatedAt, &l.UpdatedAt); err != nil {
+	var addr, shipsTo, modes []byte
+	if err := s.Scan(&l.Code, &l.Name, &kind, &addr, &l.Lat, &l.Lon, &l.Active, &l.Priority, &shipsTo, &modes,
+		&l.DailyCapacity, &l.CostPerShipment, &l.CreatedAt, &l.UpdatedAt); err != nil {
 		return nil, err
 	}
 	l.Kind = inventory.LocationKind(kind)
 	if err := json.Unmarshal(addr, &l.Address); err != nil {
 		return nil, fmt.Errorf("location %q: decode address: %w", l.Code, err)
 	}
+	if err := json.Unmarshal(shipsTo, &l.ShipsTo); err != nil {
+		return nil, fmt.Errorf("location %q: decode ships_to: %w", l.Code, err)
+	}
+	if err := json.Unmarshal(modes, &l.Modes); err != nil {
+		return nil, fmt.Errorf("location %q: decode modes: %w", l.Code, err)
+	}
+	// Empty lists read back as nil, as they were most likely written.
+	if len(l.ShipsTo) == 0 {
+		l.ShipsTo = nil
+	}
+	if len(l.Modes) == 0 {
+		l.Modes = nil
+	}
 	return &l, nil
+}
+
+// locationJSON encodes a location's JSON columns; empty lists are [],
+// never null.
+func locationJSON(l *inventory.Location) (addr, shipsTo, modes string, err error) {
+	if addr, err = jsonText(l.Address); err != nil {
+		return "", "", "", err
+	}
+	st, m := l.ShipsTo, l.Modes
+	if st == nil {
+		st = []string{}
+	}
+	if m == nil {
+		m = []string{}
+	}
+	if shipsTo, err = jsonText(st); err != nil {
+		return "", "", "", err
+	}
+	modes, err = jsonText(m)
+	return addr, shipsTo, modes, err
 }
 
 // LocationInsert implements store.Querier.
 func (q *Querier) LocationInsert(ctx context.Context, l *inventory.Location) error {
-	addr, err := jsonText(l.Address)
+	addr, shipsTo, modes, err := locationJSON(l)
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `INSERT INTO locations (`+locationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		l.Code, l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.CreatedAt, l.UpdatedAt)
+	n, err := q.write.exec(ctx, `INSERT INTO locations (`+locationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		l.Code, l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.Priority, shipsTo, modes, l.DailyCapacity, l.CostPerShipment,
+		l.CreatedAt, l.UpdatedAt)
 	return inserted(n, err, "location %q already exists", l.Code)
 }
 
@@ -205,12 +240,14 @@ func (q *Querier) LocationList(ctx context.Context, p store.ListParams) ([]*inve
 
 // LocationUpdate implements store.Querier.
 func (q *Querier) LocationUpdate(ctx context.Context, l *inventory.Location) error {
-	addr, err := jsonText(l.Address)
+	addr, shipsTo, modes, err := locationJSON(l)
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `UPDATE locations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?, active = ?, updated_at = ? WHERE code = ?`,
-		l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.UpdatedAt, l.Code)
+	n, err := q.write.exec(ctx, `UPDATE locations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?, active = ?,
+		priority = ?, ships_to = ?, modes = ?, daily_capacity = ?, cost_per_shipment = ?, updated_at = ? WHERE code = ?`,
+		l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.Priority, shipsTo, modes, l.DailyCapacity, l.CostPerShipment,
+		l.UpdatedAt, l.Code)
 	return updated(n, err, "location %q not found", l.Code)
 }
 

@@ -53,6 +53,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
+		{"WebhookDeliveries", testWebhookDeliveries},
 		{"Migrate", testMigrate},
 		{"Connection", testConnection},
 		{"ConcurrentDuplicateOrders", testConcurrentDuplicateOrders},
@@ -84,6 +85,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentOrderCaptureStock", testConcurrentOrderCaptureStock},
 		{"ConcurrentAdjustments", testConcurrentAdjustments},
 		{"ConcurrentLockOrder", testConcurrentLockOrder},
+		{"LocationRouting", testLocationRouting},
+		{"LocationOrdersSince", testLocationOrdersSince},
+		{"RuleSets", testRuleSets},
+		{"RoutingDecisions", testRoutingDecisions},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

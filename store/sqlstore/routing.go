@@ -1,0 +1,172 @@
+package sqlstore
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/routing"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// This file holds routing's data: the orders a location took today, the
+// versioned rule sets and the routing decisions of orders.
+
+// LocationOrdersSince implements store.Querier.
+func (q *Querier) LocationOrdersSince(ctx context.Context, since time.Time) (map[string]int, error) {
+	rs, err := q.read.query(ctx, `SELECT location, count(DISTINCT order_id) FROM allocations
+		WHERE created_at >= ? GROUP BY location`, since)
+	if err != nil {
+		return nil, err
+	}
+	type locCount struct {
+		location string
+		n        int
+	}
+	got, err := collect(rs, func(s scanner) (locCount, error) {
+		var c locCount
+		return c, s.Scan(&c.location, &c.n)
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]int, len(got))
+	for _, c := range got {
+		out[c.location] = c.n
+	}
+	return out, nil
+}
+
+const ruleSetColumns = `version, status, body, created_at, activated_at`
+
+func scanRuleSet(s scanner) (*routing.RuleSet, error) {
+	var (
+		version     int
+		status      string
+		body        []byte
+		createdAt   time.Time
+		activatedAt *time.Time
+	)
+	if err := s.Scan(&version, &status, &body, &createdAt, &activatedAt); err != nil {
+		return nil, err
+	}
+	var rs routing.RuleSet
+	if err := json.Unmarshal(body, &rs); err != nil {
+		return nil, fmt.Errorf("rule set %d: decode body: %w", version, err)
+	}
+	rs.Version, rs.Status, rs.CreatedAt, rs.ActivatedAt = version, routing.Status(status), createdAt, activatedAt
+	return &rs, nil
+}
+
+// RuleSetInsert implements store.Querier.
+func (q *Querier) RuleSetInsert(ctx context.Context, rs *routing.RuleSet) error {
+	if rs.Status == "" {
+		rs.Status = routing.StatusDraft
+	}
+	body, err := jsonText(rs)
+	if err != nil {
+		return err
+	}
+	var version int
+	// WHERE true: SQLite needs it to tell the upsert clause from a join.
+	err = q.write.queryRow(ctx, `INSERT INTO routing_rule_sets (`+ruleSetColumns+`)
+		SELECT coalesce(max(version), 0) + 1, ?, ?, ?, ? FROM routing_rule_sets WHERE true
+		ON CONFLICT DO NOTHING RETURNING version`,
+		string(rs.Status), body, rs.CreatedAt, rs.ActivatedAt).Scan(&version)
+	if err := returned(err, "a rule set version was taken concurrently, or another version is active"); err != nil {
+		return err
+	}
+	rs.Version = version
+	return nil
+}
+
+// RuleSetGet implements store.Querier.
+func (q *Querier) RuleSetGet(ctx context.Context, version int) (*routing.RuleSet, error) {
+	rs, err := scanRuleSet(q.read.queryRow(ctx, `SELECT `+ruleSetColumns+` FROM routing_rule_sets WHERE version = ?`, version))
+	if err != nil {
+		return nil, renotFound(err, "rule set version %d not found", version)
+	}
+	return rs, nil
+}
+
+// RuleSetActive implements store.Querier.
+func (q *Querier) RuleSetActive(ctx context.Context) (*routing.RuleSet, error) {
+	rs, err := scanRuleSet(q.read.queryRow(ctx, `SELECT `+ruleSetColumns+` FROM routing_rule_sets WHERE status = 'active'`))
+	if err != nil {
+		return nil, renotFound(err, "no rule set is active")
+	}
+	return rs, nil
+}
+
+// RuleSetList implements store.Querier.
+func (q *Querier) RuleSetList(ctx context.Context, p store.RuleSetListParams) ([]*routing.RuleSet, error) {
+	before := p.BeforeVersion
+	if before <= 0 {
+		before = 1<<31 - 1
+	}
+	rs, err := q.read.query(ctx, `SELECT `+ruleSetColumns+` FROM routing_rule_sets WHERE version < ? ORDER BY version DESC LIMIT ?`,
+		before, store.Limit(p.Limit))
+	if err != nil {
+		return nil, err
+	}
+	return collect(rs, scanRuleSet)
+}
+
+// RuleSetActivate implements store.Querier.
+func (q *Querier) RuleSetActivate(ctx context.Context, version int, at time.Time) (*routing.RuleSet, error) {
+	var out *routing.RuleSet
+	err := q.inTx(ctx, func(c conn) error {
+		rs, err := scanRuleSet(c.queryRow(ctx, `SELECT `+ruleSetColumns+` FROM routing_rule_sets WHERE version = ?`+q.d.ForUpdate, version))
+		if err != nil {
+			return renotFound(err, "rule set version %d not found", version)
+		}
+		if rs.Status == routing.StatusActive {
+			out = rs
+			return nil
+		}
+		if _, err := c.exec(ctx, `UPDATE routing_rule_sets SET status = 'retired' WHERE status = 'active'`); err != nil {
+			return err
+		}
+		n, err := c.exec(ctx, `UPDATE routing_rule_sets SET status = 'active', activated_at = ? WHERE version = ?`, at, version)
+		if err := updated(n, err, "rule set version %d not found", version); err != nil {
+			return err
+		}
+		rs.Status, rs.ActivatedAt = routing.StatusActive, &at
+		out = rs
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// RoutingDecisionInsert implements store.Querier.
+func (q *Querier) RoutingDecisionInsert(ctx context.Context, d *store.RoutingDecision) error {
+	if !json.Valid(d.Explanation) {
+		return orderly.Invalid("explanation", "is not valid JSON")
+	}
+	_, err := q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, created_at) VALUES (?, ?, ?, ?)`,
+		d.OrderID, d.RuleSetVersion, string(d.Explanation), d.CreatedAt)
+	return err
+}
+
+// RoutingDecisionListByOrder implements store.Querier.
+func (q *Querier) RoutingDecisionListByOrder(ctx context.Context, orderID string) ([]*store.RoutingDecision, error) {
+	rs, err := q.read.query(ctx, `SELECT order_id, version, explanation, created_at FROM routing_decisions
+		WHERE order_id = ? ORDER BY seq`, orderID)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rs, func(s scanner) (*store.RoutingDecision, error) {
+		var d store.RoutingDecision
+		var exp []byte
+		if err := s.Scan(&d.OrderID, &d.RuleSetVersion, &exp, &d.CreatedAt); err != nil {
+			return nil, err
+		}
+		d.Explanation = exp
+		return &d, nil
+	})
+}
