@@ -57,13 +57,20 @@ const (
 	// PermInventoryManage covers adjustments, counts and snapshots; a
 	// warehouse principal holds it for its own location only.
 	PermInventoryManage Permission = "inventory:manage"
+	// PermFulfilmentManage covers a fulfilment order's accept, pick,
+	// pack, ship and reject, and a shipment's tracking events; a warehouse
+	// principal holds it for its own location only.
+	PermFulfilmentManage Permission = "fulfilment:manage"
+	// PermIntegrationsManage covers outbound webhook subscriptions, their
+	// delivery logs and replays, and the job queue's dead-letter list.
+	PermIntegrationsManage Permission = "integrations:manage"
 )
 
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermReferenceManage, PermEventsRead,
-		PermInventoryRead, PermInventoryManage},
+		PermInventoryRead, PermInventoryManage, PermFulfilmentManage, PermIntegrationsManage},
 	RoleAgent:     {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermEventsRead, PermInventoryRead},
-	RoleWarehouse: {PermOrdersRead, PermReferenceRead, PermInventoryRead, PermInventoryManage},
+	RoleWarehouse: {PermOrdersRead, PermReferenceRead, PermInventoryRead, PermInventoryManage, PermFulfilmentManage},
 	RoleFinance:   {PermOrdersRead, PermReferenceRead, PermEventsRead, PermInventoryRead},
 	RoleViewer:    {PermOrdersRead, PermReferenceRead, PermEventsRead, PermInventoryRead},
 	RoleChannel:   {PermOrdersRead, PermOrdersCreate, PermInventoryRead},

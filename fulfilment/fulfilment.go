@@ -399,3 +399,27 @@ func (f *FulfilmentOrder) Cancel(now time.Time) ([]ShipmentLine, error) {
 	f.close(StatusCancelled)
 	return out, nil
 }
+
+// CancelLines withdraws part of what is open (some units of an order were
+// cancelled) and returns what was withdrawn, for the service to release.
+// Lines are checked as for Ship (each known, once, 1…open units); no lines
+// withdraws nothing. Once nothing is open the fulfilment order closes:
+// cancelled, or shipped if part of it shipped.
+func (f *FulfilmentOrder) CancelLines(lines []LineQuantity, now time.Time) ([]ShipmentLine, error) {
+	if f.Status.Terminal() {
+		return nil, transition(f, "cancel")
+	}
+	if len(lines) == 0 {
+		return nil, nil
+	}
+	out, err := f.take(lines, "cancel")
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range out {
+		f.line(s.LineID).Cancelled += s.Quantity
+	}
+	f.UpdatedAt = now
+	f.close(StatusCancelled)
+	return out, nil
+}

@@ -319,3 +319,30 @@ func TestStateMachine(t *testing.T) {
 		}
 	})
 }
+
+func TestCancelLines(t *testing.T) {
+	t.Parallel()
+	f := accepted(t)
+	got, err := f.CancelLines([]fulfilment.LineQuantity{{LineID: "L1", Quantity: 2}}, t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Quantity != 2 || f.Status != fulfilment.StatusAccepted || f.Open() != 4 {
+		t.Fatalf("partial cancel: %+v, fo %+v", got, f)
+	}
+	if _, err := f.CancelLines([]fulfilment.LineQuantity{{LineID: "L1", Quantity: 2}}, t0); orderly.KindOf(err) != orderly.KindInvalid {
+		t.Fatalf("cancel more than open: %v", err)
+	}
+	if _, err := f.Ship([]fulfilment.LineQuantity{{LineID: "L2", Quantity: 3}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.CancelLines([]fulfilment.LineQuantity{{LineID: "L1", Quantity: 1}}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if f.Status != fulfilment.StatusShipped || f.Open() != 0 {
+		t.Fatalf("closed: %+v", f)
+	}
+	if _, err := f.CancelLines([]fulfilment.LineQuantity{{LineID: "L1", Quantity: 1}}, t0); !errors.Is(err, fulfilment.ErrInvalidTransition) {
+		t.Fatalf("cancel a closed order: %v", err)
+	}
+}

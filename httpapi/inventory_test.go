@@ -250,10 +250,10 @@ func TestCountStock(t *testing.T) {
 		if d["status"] != "on_hold" || d["hold"].(map[string]any)["reason"] != "stock_shortage" {
 			t.Errorf("order status %v hold %v, want on_hold for stock_shortage", d["status"], d["hold"])
 		}
-		if got := timelineTypes(d); got != "order.created order.routed order.allocated order.held" {
+		if got := timelineTypes(d); got != "order.created order.routed order.allocated fulfilment.requested order.held" {
 			t.Errorf("timeline %s", got)
 		}
-		held := d["timeline"].([]any)[3].(map[string]any)["data"].(map[string]any)
+		held := d["timeline"].([]any)[4].(map[string]any)["data"].(map[string]any)
 		if held["reason"] != "stock_shortage" || held["location"] != locLeeds || held["sku"] != sku1 {
 			t.Errorf("order.held data %v", held)
 		}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 )
@@ -67,6 +68,9 @@ var enums = map[reflect.Type][]string{
 	reflect.TypeFor[inventory.Cause](): {string(inventory.CauseNone), string(inventory.CauseMovementsAfterCount),
 		string(inventory.CauseUnreleasedReservations), string(inventory.CauseMissingFromSnapshot),
 		string(inventory.CauseUnknownToOrderly), string(inventory.CauseUnknownSKU), string(inventory.CauseUnexplained)},
+	reflect.TypeFor[fulfilment.Status]():         strs(fulfilment.Statuses),
+	reflect.TypeFor[fulfilment.RejectReason]():   strs(fulfilment.RejectReasons),
+	reflect.TypeFor[fulfilment.TrackingStatus](): strs(fulfilment.TrackingStatuses),
 	reflect.TypeFor[order.PaymentStatus](): {string(order.PaymentUnpaid), string(order.PaymentAuthorized),
 		string(order.PaymentPartiallyPaid), string(order.PaymentPaid), string(order.PaymentPartiallyRefunded), string(order.PaymentRefunded)},
 }
@@ -393,6 +397,7 @@ func buildOpenAPI(routes []route, version string) map[string]any {
 			map[string]any{"name": "inventory", "description": "Stock: adjustments, counts, balances, the ledger, availability."},
 			map[string]any{"name": "reconciliation", "description": "Stock snapshots from a WMS, ERP or POS, and the drift reports they produce."},
 			map[string]any{"name": "webhooks", "description": "Inbound webhooks from sales channels, signed with the channel's secret."},
+			map[string]any{"name": "integrations", "description": "Outbound webhook subscriptions, their delivery logs, and the background job queue."},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document."},
 		},
 		"paths": paths,

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/routing"
@@ -156,6 +157,9 @@ type orderDetailView struct {
 	Allocations []allocationView `json:"allocations" doc:"The order's open reservations: where its allocated units sit. Empty when nothing is reserved."`
 	Timeline    []*orderly.Event `json:"timeline" doc:"The order's events, oldest first: who did what, when and why."`
 	Routing     *routingView     `json:"routing" doc:"The receipt of the order's latest routing (at capture, or when a release reserved again): where its lines were placed and why. null if it was never routed."`
+	// FulfilmentOrders and Shipments are the order's fulfilment, oldest first.
+	FulfilmentOrders []*fulfilment.FulfilmentOrder `json:"fulfilment_orders" doc:"What each location was asked to ship, oldest first; empty while the order has not been released to fulfilment."`
+	Shipments        []*fulfilment.Shipment        `json:"shipments" doc:"The parcels that left, oldest first, with their tracking."`
 }
 
 // routingView is one routing decision of an order.
@@ -288,8 +292,18 @@ func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
 			return fmt.Errorf("order %s: decode routing explanation: %w", o.ID, err)
 		}
 	}
+	fos, shs, err := a.svc.OrderFulfilment(r.Context(), p, o.ID)
+	if err != nil {
+		return err
+	}
+	if fos == nil {
+		fos = []*fulfilment.FulfilmentOrder{}
+	}
+	if shs == nil {
+		shs = []*fulfilment.Shipment{}
+	}
 	return writeJSON(w, http.StatusOK, orderDetailView{orderView: newOrderView(o),
-		Allocations: newAllocationViews(allocs), Timeline: events, Routing: rv})
+		Allocations: newAllocationViews(allocs), Timeline: events, Routing: rv, FulfilmentOrders: fos, Shipments: shs})
 }
 
 func (a *api) holdOrder(w http.ResponseWriter, r *http.Request) error {
@@ -318,11 +332,24 @@ func (a *api) releaseOrder(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (a *api) cancelOrder(w http.ResponseWriter, r *http.Request) error {
-	var req reasonRequest
+	var req cancelRequest
 	if err := decodeJSON(bodyOf(r), &req); err != nil {
 		return err
 	}
-	o, err := a.svc.CancelOrder(r.Context(), principal(r), r.PathValue("id"), req.Reason)
+	var (
+		o   *order.Order
+		err error
+	)
+	if req.Lines == nil {
+		o, err = a.svc.CancelOrder(r.Context(), principal(r), r.PathValue("id"), req.Reason)
+	} else {
+		var p orderly.Problems
+		lines := lineQuantities(req.Lines, &p)
+		if err := p.Err(); err != nil {
+			return err
+		}
+		o, err = a.svc.CancelLines(r.Context(), principal(r), r.PathValue("id"), lines, req.Reason)
+	}
 	if err != nil {
 		return err
 	}

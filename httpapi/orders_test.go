@@ -64,7 +64,7 @@ func TestCreateOrder(t *testing.T) {
 				t.Errorf("GET %s: id %v", ref, d["id"])
 			}
 			tl := d["timeline"].([]any)
-			if len(tl) != 3 || tl[0].(map[string]any)["type"] != "order.created" || tl[0].(map[string]any)["actor"] != "key:admin-key" ||
+			if len(tl) != 4 || tl[3].(map[string]any)["type"] != "fulfilment.requested" || tl[0].(map[string]any)["type"] != "order.created" || tl[0].(map[string]any)["actor"] != "key:admin-key" ||
 				tl[1].(map[string]any)["type"] != "order.routed" || tl[2].(map[string]any)["type"] != "order.allocated" {
 				t.Errorf("GET %s: timeline %v", ref, tl)
 			}
@@ -305,7 +305,7 @@ func TestOrderActions(t *testing.T) {
 		for _, e := range d["timeline"].([]any) {
 			types = append(types, e.(map[string]any)["type"].(string))
 		}
-		want := "order.created order.routed order.allocated order.held order.released order.held order.released order.cancelled"
+		want := "order.created order.routed order.allocated fulfilment.requested order.held order.released order.held order.released fulfilment.cancelled order.cancelled"
 		if strings.Join(types, " ") != want {
 			t.Errorf("timeline %v, want %s", types, want)
 		}

@@ -10,9 +10,11 @@ import (
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/routing"
+	"github.com/orderly-oms/orderly/service"
 )
 
 // route is one endpoint: how it is matched, how it is served, and what the
@@ -139,8 +141,51 @@ func (a *api) routes() []route {
 			summary: "Release an order's hold", about: "The order returns to the status it had before the hold. An order not on hold is a 409. The body may be empty or {}.",
 			request: emptyRequest{}, optionalBody: true, status: 200, response: orderView{}, handle: a.releaseOrder},
 		{method: "POST", path: "/api/v1/orders/{id}/cancel", op: "cancelOrder", tag: "orders", perm: auth.PermOrdersManage,
-			summary: "Cancel a whole order", about: "Only a pending, open or on-hold order can be cancelled; otherwise 409.",
-			request: reasonRequest{}, status: 200, response: orderView{}, handle: a.cancelOrder},
+			summary: "Cancel an order, or some of its units",
+			about: "Without lines, the whole order: only a pending, open or on-hold order can be cancelled; otherwise 409. " +
+				"With lines, those unshipped units (also of a partially shipped order): their reservations are released and emptied fulfilment orders close; " +
+				"the channel's policy must allow partial cancellation and its cancellation window must not have passed, else 409 with code cancellation_policy naming the policy field.",
+			request: cancelRequest{}, status: 200, response: orderView{}, handle: a.cancelOrder},
+
+		// Fulfilment (fulfilment.go).
+		{method: "GET", path: "/api/v1/fulfilment-orders", op: "listFulfilmentOrders", tag: "fulfilment", perm: auth.PermOrdersRead,
+			summary: "List fulfilment orders, oldest first",
+			about:   "A warehouse key sees its own location's only; a channel key its channel's orders' only.",
+			status:  200, response: fulfilmentOrderList{}, handle: a.listFulfilmentOrders,
+			query: []queryParam{
+				{"location", str(), "Only this location's fulfilment orders."},
+				{"status", map[string]any{"type": "string", "enum": strs(fulfilment.Statuses)}, "Only fulfilment orders in this status."},
+				limitQuery, cursorQuery,
+			}},
+		{method: "GET", path: "/api/v1/fulfilment-orders/{id}", op: "getFulfilmentOrder", tag: "fulfilment", perm: auth.PermOrdersRead,
+			summary: "Get a fulfilment order", about: "One of another location is, to a warehouse key, not found.",
+			status: 200, response: &fulfilment.FulfilmentOrder{}, handle: a.getFulfilmentOrder},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/accept", op: "acceptFulfilmentOrder", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Accept a requested fulfilment order", about: fulfilmentStepNote,
+			request: emptyRequest{}, optionalBody: true, status: 200, response: &fulfilment.FulfilmentOrder{}, handle: a.fulfilmentStep((*service.Service).AcceptFulfilment)},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/start-picking", op: "startPicking", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Record that picking started (from accepted)", about: fulfilmentStepNote,
+			request: emptyRequest{}, optionalBody: true, status: 200, response: &fulfilment.FulfilmentOrder{}, handle: a.fulfilmentStep((*service.Service).StartPicking)},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/pack", op: "packFulfilmentOrder", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Record that it is packed (from picking)", about: fulfilmentStepNote,
+			request: emptyRequest{}, optionalBody: true, status: 200, response: &fulfilment.FulfilmentOrder{}, handle: a.fulfilmentStep((*service.Service).PackFulfilment)},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/ship", op: "shipFulfilmentOrder", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Ship some or all of a fulfilment order",
+			about: "From accepted, picking or packed. Records a shipment and, per line, one ship movement (on_hand −q, reserved −q); the order's shipped counters and status " +
+				"(partially_shipped, shipped) follow. Lines left out ship everything open; fewer leave the rest open. An order on hold is a 409 (order_on_hold). " + warehouseNote,
+			request: shipRequest{}, status: 201, response: &fulfilment.Shipment{}, locate: "id", collection: shipmentsPath, handle: a.shipFulfilment},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/reject", op: "rejectFulfilmentOrder", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Refuse some or all of a fulfilment order",
+			about: "From requested up to packed. Releases the reservation of the refused units, applies the reason's stock effect (not_found counts the SKU there to 0; damaged moves the units out of on hand), " +
+				"and routes them again without this location; what nothing can take is backordered and the order goes on hold (unfillable). " + warehouseNote,
+			request: rejectRequest{}, status: 200, response: &fulfilment.FulfilmentOrder{}, handle: a.rejectFulfilment},
+		{method: "GET", path: shipmentsPath + "/{id}", op: "getShipment", tag: "fulfilment", perm: auth.PermOrdersRead,
+			summary: "Get a shipment with its tracking events", about: "One of another location is, to a warehouse key, not found.",
+			status: 200, response: &fulfilment.Shipment{}, handle: a.getShipment},
+		{method: "POST", path: shipmentsPath + "/{id}/events", op: "recordShipmentEvent", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Record a tracking event",
+			about:   "The status is that of the latest event by time; delivered is final. A repeated event changes nothing. When every line of the order is delivered the order is delivered. " + warehouseNote,
+			request: trackingEventRequest{}, status: 200, response: &fulfilment.Shipment{}, handle: a.recordShipmentEvent},
 
 		// Channels.
 		{method: "POST", path: "/api/v1/channels", op: "createChannel", tag: "channels", perm: auth.PermReferenceManage,
@@ -244,6 +289,35 @@ func (a *api) routes() []route {
 			about:   "Makes the version active and retires the one that was, in one change; the next capture routes with it. Activating the active version changes nothing. Admin only. The body may be empty or {}.",
 			request: emptyRequest{}, optionalBody: true, status: 200, response: &routing.RuleSet{}, handle: a.activateRuleSet},
 
+		// Outbound webhooks and the job queue (subscriptions.go).
+		{method: "POST", path: "/api/v1/webhooks", op: "createWebhookSubscription", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "Subscribe a URL to Orderly's events",
+			about: "Deliveries are POSTed as JSON {type, timestamp, data} and signed per Standard Webhooks (webhook-id, webhook-timestamp, webhook-signature). " +
+				"A 2xx is success; 410 Gone disables the subscription; anything else is retried with backoff for about a day, then the delivery is dead. " +
+				"A target resolving to a loopback, private or link-local address is a 422. Admin only. See docs/api.md.",
+			request: webhookRequest{}, status: 201, response: webhookSubscriptionView{}, locate: "id", handle: a.createWebhookSubscription},
+		{method: "GET", path: "/api/v1/webhooks", op: "listWebhookSubscriptions", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "List webhook subscriptions", about: "Oldest first. Secrets are never shown. Admin only.",
+			status: 200, response: webhookSubscriptionList{}, query: []queryParam{limitQuery, cursorQuery}, handle: a.listWebhookSubscriptions},
+		{method: "GET", path: "/api/v1/webhooks/{id}", op: "getWebhookSubscription", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "Get a webhook subscription", about: "Admin only.",
+			status: 200, response: webhookSubscriptionView{}, handle: a.getWebhookSubscription},
+		{method: "GET", path: "/api/v1/webhooks/{id}/deliveries", op: "listWebhookDeliveries", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "A subscription's delivery log", about: "Newest first: each event sent, its status, attempts and the endpoint's last answer. Admin only.",
+			status: 200, response: deliveryList{}, query: []queryParam{limitQuery, cursorQuery}, handle: a.listWebhookDeliveries},
+		{method: "POST", path: "/api/v1/webhooks/{id}/deliveries/{delivery}/replay", op: "replayWebhookDelivery", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "Send a delivery again",
+			about:   "Queues the delivery again with a fresh set of attempts: the same webhook-id and body, a new timestamp and signature. A disabled subscription is a 409. Admin only. The body may be empty or {}.",
+			request: emptyRequest{}, optionalBody: true, status: 202, response: deliveryView{}, handle: a.replayWebhookDelivery},
+		{method: "GET", path: "/api/v1/jobs", op: "listJobs", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "List background jobs", about: "By id (oldest first). state=dead is the dead-letter list. Admin only.",
+			status: 200, response: jobList{}, handle: a.listJobs,
+			query: []queryParam{{"state", map[string]any{"type": "string", "enum": []any{"available", "running", "succeeded", "dead"}}, "Only jobs in this state."},
+				limitQuery, cursorQuery}},
+		{method: "POST", path: "/api/v1/jobs/{id}/retry", op: "retryJob", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "Retry a dead job", about: "Puts a dead job back in the queue, due now, with its attempts reset. A job that is not dead is a 409. Admin only. The body may be empty or {}.",
+			request: emptyRequest{}, optionalBody: true, status: 200, response: jobView{}, handle: a.retryJob},
+
 		// Inbound webhooks (webhooks.go).
 		{method: "POST", path: "/webhooks/{kind}/{channel}", op: "receiveWebhook", tag: "webhooks", public: true, webhook: true,
 			summary: "Receive a channel's webhook (Shopify, WooCommerce)",
@@ -271,6 +345,16 @@ var pathParamDocs = map[string]string{
 	"version":      "The rule set's version.",
 	"kind":         "The channel's kind: shopify or woocommerce.",
 	"channel":      "The channel's code.",
+
+	// Fulfilment orders and shipments (fulfilment.go).
+	"getFulfilmentOrder.id":    "The fulfilment order's id.",
+	"acceptFulfilmentOrder.id": "The fulfilment order's id.",
+	"startPicking.id":          "The fulfilment order's id.",
+	"packFulfilmentOrder.id":   "The fulfilment order's id.",
+	"shipFulfilmentOrder.id":   "The fulfilment order's id.",
+	"rejectFulfilmentOrder.id": "The fulfilment order's id.",
+	"getShipment.id":           "The shipment's id.",
+	"recordShipmentEvent.id":   "The shipment's id.",
 }
 
 // handlerOf adapts an http.Handler to a route's handle.

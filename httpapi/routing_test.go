@@ -63,7 +63,7 @@ func TestCaptureRouting(t *testing.T) {
 			cands[0].(map[string]any)["outcome"] != "chosen" || cands[1].(map[string]any)["outcome"] != "ranked" {
 			t.Errorf("candidates %v", cands)
 		}
-		if got := timelineTypes(d); got != "order.created order.routed order.allocated" {
+		if got := timelineTypes(d); got != "order.created order.routed order.allocated fulfilment.requested" {
 			t.Errorf("timeline %s", got)
 		}
 		routedData := d["timeline"].([]any)[1].(map[string]any)["data"].(map[string]any)

@@ -194,7 +194,7 @@ func TestWebhookShopify(t *testing.T) {
 			t.Errorf("allocated %d, %d", o.Lines[0].Allocated, o.Lines[1].Allocated)
 		}
 		// The fixture's totals do not add up: accepted and flagged.
-		if strings.Join(types, ",") != "order.created,order.allocated,order.flagged" {
+		if strings.Join(types, ",") != "order.created,order.allocated,order.flagged,fulfilment.requested" {
 			t.Errorf("timeline %v", types)
 		}
 		events := len(types)

@@ -81,6 +81,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		// captures from deadlocking and from planning on stale balances.
 		ForUpdate:             ` FOR UPDATE`,
 		WritableCTE:           true,
+		SkipLocked:            ` FOR UPDATE SKIP LOCKED`,
+		TxHorizon:             `pg_snapshot_xmin(pg_current_snapshot())::text::bigint`,
 		MigrationsTable:       `CREATE TABLE IF NOT EXISTS schema_migrations (name text COLLATE "C" PRIMARY KEY, applied_at timestamptz NOT NULL)`,
 		MigrationsTableExists: `SELECT count(*) FROM pg_catalog.pg_tables WHERE schemaname = current_schema() AND tablename = 'schema_migrations'`,
 		// One lock per schema: migrators of different schemas in one

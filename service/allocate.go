@@ -284,7 +284,8 @@ func applyPlan(o *order.Order, plan *inventory.Plan) reservation {
 	return reservation{picks: plan.Picks, backordered: plan.Backordered}
 }
 
-// releaseAll releases every open allocation of an order, in tx.
+// releaseAll releases every open allocation of an order, in tx, and
+// withdraws its open fulfilment orders (the order is being cancelled).
 func (s *Service) releaseAll(ctx context.Context, tx store.Querier, o *order.Order, actor string) ([]inventory.Pick, error) {
 	allocs, err := tx.AllocationListByOrder(ctx, o.ID)
 	if err != nil {
@@ -312,7 +313,7 @@ func (s *Service) releaseAll(ctx context.Context, tx store.Querier, o *order.Ord
 		}
 		released = append(released, inventory.Pick{LineID: a.LineID, SKU: a.SKU, Location: a.Location, Quantity: a.Quantity})
 	}
-	return released, nil
+	return released, s.cancelFulfilment(ctx, tx, o, actor)
 }
 
 // picksData renders picks for an event payload.

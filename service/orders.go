@@ -171,6 +171,13 @@ func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Ord
 				return err
 			}
 		}
+		// An open order goes to fulfilment now: one requested fulfilment
+		// order per location of its picks. A held or pending one waits.
+		if releasable(o.Status) {
+			if _, err := s.newFulfilmentOrders(ctx, tx, o, res.picks, opt.actor); err != nil {
+				return err
+			}
+		}
 		if opt.after != nil {
 			return opt.after(tx, o)
 		}
@@ -334,14 +341,19 @@ func (s *Service) ReleaseOrder(ctx context.Context, p auth.Principal, ref string
 			if err != nil {
 				return err
 			}
-			return s.recordAllocation(ctx, tx, o, res, p.Actor(), now)
+			if err := s.recordAllocation(ctx, tx, o, res, p.Actor(), now); err != nil {
+				return err
+			}
+			// What is reserved and not yet with a location goes to
+			// fulfilment, unless the order went straight back on hold.
+			return s.requestFulfilment(ctx, tx, o, p.Actor())
 		}
 		return map[string]any{"hold_reason": reason}, after, nil
 	})
 }
 
-// CancelOrder cancels a whole order with a reason and releases its
-// reservations.
+// CancelOrder cancels a whole order with a reason, releases its
+// reservations and withdraws its fulfilment orders.
 func (s *Service) CancelOrder(ctx context.Context, p auth.Principal, ref, reason string) (*order.Order, error) {
 	return s.changeOrder(ctx, p, ref, "order.cancelled", func(tx store.Querier, o *order.Order, now time.Time) (map[string]any, func() error, error) {
 		// Validate the move before touching stock.

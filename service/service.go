@@ -31,6 +31,10 @@ type Service struct {
 	// Connectors opens the connector of a channel's kind (webhooks); nil
 	// means no channel has a webhook endpoint.
 	Connectors *connector.Registry
+	// AllowPrivateWebhooks lets webhook subscriptions target loopback,
+	// private and link-local addresses (ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1;
+	// tests). See webhooks_out.go.
+	AllowPrivateWebhooks bool
 }
 
 // New returns a service over st. A nil clock is the system clock; a nil

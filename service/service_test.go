@@ -99,8 +99,8 @@ func TestCreateOrder(t *testing.T) {
 			t.Fatalf("get by number: %v", err)
 		}
 		timeline, err := b.svc.Timeline(ctx, viewer, o.ID)
-		if err != nil || len(timeline) != 3 || timeline[0].Type != "order.created" || timeline[0].Actor != "key:admin" ||
-			timeline[1].Type != "order.routed" || timeline[2].Type != "order.allocated" {
+		if err != nil || len(timeline) != 4 || timeline[0].Type != "order.created" || timeline[0].Actor != "key:admin" ||
+			timeline[1].Type != "order.routed" || timeline[2].Type != "order.allocated" || timeline[3].Type != "fulfilment.requested" {
 			t.Fatalf("timeline %+v, %v", timeline, err)
 		}
 	})
@@ -183,8 +183,8 @@ func TestCreateOrderConcurrentDuplicates(t *testing.T) {
 			t.Fatalf("stored %d orders, want 1 (%v)", len(items), err)
 		}
 		events, err := st.EventList(ctx, store.EventListParams{OrderID: ids[0]})
-		if err != nil || len(events) != 3 {
-			t.Fatalf("%d order events, want 3: created, routed and allocated (%v)", len(events), err)
+		if err != nil || len(events) != 4 {
+			t.Fatalf("%d order events, want 4: created, routed, allocated and fulfilment requested (%v)", len(events), err)
 		}
 	})
 }
@@ -239,12 +239,13 @@ func TestHoldReleaseCancel(t *testing.T) {
 		for _, e := range timeline {
 			types = append(types, e.Type)
 		}
-		want := []string{"order.created", "order.routed", "order.allocated", "order.held", "order.released", "order.cancelled"}
+		want := []string{"order.created", "order.routed", "order.allocated", "fulfilment.requested", "order.held", "order.released",
+			"fulfilment.cancelled", "order.cancelled"}
 		if fmt.Sprint(types) != fmt.Sprint(want) {
 			t.Fatalf("timeline %v, want %v", types, want)
 		}
-		if !timeline[3].At.Equal(time.Date(2026, 11, 28, 9, 1, 0, 0, time.UTC)) || timeline[3].Actor != "key:agent" {
-			t.Fatalf("held event at %v by %s", timeline[3].At, timeline[3].Actor)
+		if !timeline[4].At.Equal(time.Date(2026, 11, 28, 9, 1, 0, 0, time.UTC)) || timeline[4].Actor != "key:agent" {
+			t.Fatalf("held event at %v by %s", timeline[4].At, timeline[4].Actor)
 		}
 	})
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/routing"
@@ -98,6 +99,9 @@ type PoolStats struct {
 // Querier is every query and command, usable inside or outside a
 // transaction.
 type Querier interface {
+	// OutboundQuerier is the job queue and outbound delivery (outbound.go).
+	OutboundQuerier
+
 	// ChannelInsert stores a new channel. A taken code is ErrDuplicate.
 	ChannelInsert(ctx context.Context, c *channel.Channel) error
 	// ChannelGet returns the channel with the code, secret included.
@@ -322,6 +326,52 @@ type Querier interface {
 	// WebhookDeliveryPurge deletes deliveries received before t and returns
 	// how many.
 	WebhookDeliveryPurge(ctx context.Context, before time.Time) (int64, error)
+
+	// Fulfilment orders and shipments. Every change of one is made under
+	// its order's lock (OrderLock), so a read made after taking that lock,
+	// in the same transaction, is current; read the fulfilment order once
+	// to learn its order, lock the order, then read it again.
+	//
+	// FulfilmentOrderInsert stores new fulfilment orders with their lines.
+	// A taken id is ErrDuplicate; an unknown order or location KindInvalid.
+	FulfilmentOrderInsert(ctx context.Context, fos ...*fulfilment.FulfilmentOrder) error
+	// FulfilmentOrderGet returns a fulfilment order, or KindNotFound.
+	FulfilmentOrderGet(ctx context.Context, id string) (*fulfilment.FulfilmentOrder, error)
+	// FulfilmentOrderListByOrder returns an order's fulfilment orders,
+	// oldest first.
+	FulfilmentOrderListByOrder(ctx context.Context, orderID string) ([]*fulfilment.FulfilmentOrder, error)
+	// FulfilmentOrderList pages fulfilment orders oldest first (by id),
+	// filtered by p.
+	FulfilmentOrderList(ctx context.Context, p FulfilmentOrderListParams) ([]*fulfilment.FulfilmentOrder, error)
+	// FulfilmentOrderUpdate writes a fulfilment order's status, reject
+	// reason, lines and UpdatedAt if the stored version is still f.Version,
+	// then increments f.Version. A stale version is ErrVersionConflict; an
+	// unknown id KindNotFound.
+	FulfilmentOrderUpdate(ctx context.Context, f *fulfilment.FulfilmentOrder) error
+	// ShipmentInsert stores a new shipment. A taken id is ErrDuplicate; an
+	// unknown fulfilment order, order or location KindInvalid.
+	ShipmentInsert(ctx context.Context, sh *fulfilment.Shipment) error
+	// ShipmentGet returns a shipment, or KindNotFound.
+	ShipmentGet(ctx context.Context, id string) (*fulfilment.Shipment, error)
+	// ShipmentListByOrder returns an order's shipments, oldest first.
+	ShipmentListByOrder(ctx context.Context, orderID string) ([]*fulfilment.Shipment, error)
+	// ShipmentUpdate writes a shipment's status, events, DeliveredAt and
+	// UpdatedAt if the stored version is still sh.Version, then increments
+	// sh.Version. A stale version is ErrVersionConflict; an unknown id
+	// KindNotFound.
+	ShipmentUpdate(ctx context.Context, sh *fulfilment.Shipment) error
+}
+
+// FulfilmentOrderListParams filters and pages fulfilment orders. Zero
+// values do not filter.
+type FulfilmentOrderListParams struct {
+	Location string
+	Status   fulfilment.Status
+	// Channel keeps the fulfilment orders of that channel's orders.
+	Channel string
+	// After is the id of the last fulfilment order of the previous page.
+	After string
+	Limit int
 }
 
 // CaptureParams is what OrderCapture stores.

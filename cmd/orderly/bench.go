@@ -433,7 +433,7 @@ func startInProcess(ctx context.Context, o *benchOptions, getenv func(string) st
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		err := serve(serveCtx, st, "127.0.0.1:0", false, newLogger(logEnv, stderr), time.Now(), pw)
+		err := serve(serveCtx, st, "127.0.0.1:0", false, newLogger(logEnv, stderr), time.Now(), pw, outboundConfig{})
 		pw.CloseWithError(fmt.Errorf("server stopped: %w", err))
 		done <- err
 	}()

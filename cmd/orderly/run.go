@@ -58,6 +58,8 @@ Configuration (flags win over environment):
   --db    ORDERLY_DB    sqlite:PATH or postgres://… (default sqlite:orderly.db)
           ORDERLY_LOG_FORMAT  text or json        (default: text on a terminal, else json)
           ORDERLY_LOG_LEVEL   debug, info, warn, error (default info)
+          ORDERLY_NATS_URL    publish every event to NATS JetStream (stream ORDERLY, subjects orderly.<type>)
+          ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1  let webhooks target loopback/private addresses (testing only)
 `
 
 // errUsage marks a command-line mistake: exit status 2.
@@ -203,14 +205,15 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	started := time.Now()
 
 	return withStore(ctx, *db, true, func(st store.Store) error {
-		return serve(ctx, st, *addr, *withDemo, log, started, stdout)
+		return serve(ctx, st, *addr, *withDemo, log, started, stdout, outboundFromEnv(getenv))
 	})
 }
 
 // serve runs the API server on st until ctx ends, then shuts it down
 // gracefully.
-func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log *slog.Logger, started time.Time, stdout io.Writer) error {
+func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log *slog.Logger, started time.Time, stdout io.Writer, oc outboundConfig) error {
 	svc := service.New(st, orderly.SystemClock{}, log)
+	svc.AllowPrivateWebhooks = oc.allowPrivate
 	if withDemo {
 		secret, err := demo.Seed(ctx, svc)
 		if err != nil {
@@ -243,6 +246,12 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	go func() { errc <- srv.Serve(ln) }()
 	go purgeIdempotencyKeys(ctx, st, log)
 	go purgeWebhookDeliveries(ctx, svc, log)
+	stopBackground, err := startBackground(ctx, st, log, oc)
+	if err != nil {
+		_ = srv.Close()
+		return err
+	}
+	defer stopBackground()
 	fmt.Fprintf(stdout, "Orderly %s listening on http://%s (database: %s)\n", buildVersion(), ln.Addr(), st.Backend())
 	log.Info("serving", "addr", ln.Addr().String(), "backend", st.Backend(), "startup", time.Since(started).Round(time.Millisecond).String())
 

@@ -203,8 +203,8 @@ func TestEndToEnd(t *testing.T) {
 			for _, e := range tl {
 				types = append(types, fmt.Sprint(e.(map[string]any)["type"]))
 			}
-			if strings.Join(types, " ") != "order.created order.routed order.allocated order.held order.released" {
-				t.Fatalf("timeline %v, want created, routed, allocated, held, released", types)
+			if strings.Join(types, " ") != "order.created order.routed order.allocated fulfilment.requested order.held order.released" {
+				t.Fatalf("timeline %v, want created, routed, allocated, fulfilment requested, held, released", types)
 			}
 		})
 	}

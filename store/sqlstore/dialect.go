@@ -45,6 +45,18 @@ type Dialect struct {
 	// other writer), so there it is empty.
 	ForUpdate string
 
+	// SkipLocked is appended to a SELECT of rows that one of several
+	// workers claims (jobs, the outbox cursor): " FOR UPDATE SKIP LOCKED"
+	// on PostgreSQL, so that concurrent claimers take different rows;
+	// empty on SQLite, whose one writer already excludes the others.
+	SkipLocked string
+	// TxHorizon is an SQL expression for the oldest transaction id that
+	// may still be running: every event with a smaller txid is committed
+	// or gone for good. PostgreSQL: pg_snapshot_xmin of the current
+	// snapshot; SQLite (one writer, commit order is seq order): the
+	// largest integer.
+	TxHorizon string
+
 	// WritableCTE says the backend runs INSERT and UPDATE inside WITH
 	// (PostgreSQL), so that several changes can be one statement, one round
 	// trip. SQLite cannot.

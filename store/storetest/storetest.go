@@ -54,6 +54,10 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
 		{"WebhookDeliveries", testWebhookDeliveries},
+		{"Jobs", testJobs},
+		{"ConcurrentJobClaims", testConcurrentJobClaims},
+		{"WebhookSubscriptions", testWebhookSubscriptions},
+		{"OutboxCursor", testOutboxCursor},
 		{"Migrate", testMigrate},
 		{"Connection", testConnection},
 		{"ConcurrentDuplicateOrders", testConcurrentDuplicateOrders},
@@ -89,6 +93,8 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"LocationOrdersSince", testLocationOrdersSince},
 		{"RuleSets", testRuleSets},
 		{"RoutingDecisions", testRoutingDecisions},
+		{"FulfilmentOrders", testFulfilmentOrders},
+		{"Shipments", testShipments},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
