@@ -101,6 +101,7 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/api/v1/routing/rule-sets", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 			{"GET", "/api/v1/routing/rule-sets/0", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 			{"POST", "/api/v1/routing/rule-sets/1/activate", "", 200, [6]bool{Y, N, N, N, N, N}},
+			{"POST", "/api/v1/routing/simulate", `{"version":0,"placed_after":"2020-01-01T00:00:00Z","placed_before":"2030-01-01T00:00:00Z"}`, 200, [6]bool{Y, N, N, N, N, N}},
 		}
 	}
 	each(t, func(t *testing.T, b *bundle) {

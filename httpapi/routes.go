@@ -288,6 +288,12 @@ func (a *api) routes() []route {
 			summary: "Activate a routing rule set",
 			about:   "Makes the version active and retires the one that was, in one change; the next capture routes with it. Activating the active version changes nothing. Admin only. The body may be empty or {}.",
 			request: emptyRequest{}, optionalBody: true, status: 200, response: &routing.RuleSet{}, handle: a.activateRuleSet},
+		{method: "POST", path: "/api/v1/routing/simulate", op: "simulateRouting", tag: "routing", perm: auth.PermReferenceManage,
+			summary: "Compare a rule set with the active one on past orders",
+			about: "Replays the orders placed in [placed_after, placed_before) (at most 10,000, else 422) with the given version and with the active one, " +
+				"each against the candidates and stock its capture saw (kept with its first routing decision; orders routed before that was kept are counted as skipped), " +
+				"and reports split rate, mean distance, orders per location, unfillable orders and the orders whose plan changed. Writes nothing. Admin only.",
+			request: simulateRequest{}, status: 200, response: service.Simulation{}, handle: a.simulateRouting},
 
 		// Outbound webhooks and the job queue (subscriptions.go).
 		{method: "POST", path: "/api/v1/webhooks", op: "createWebhookSubscription", tag: "integrations", perm: auth.PermIntegrationsManage,
@@ -326,6 +332,13 @@ func (a *api) routes() []route {
 				"An unknown channel, or one of another kind, is a 404. Order topics create or update the channel's order (never refused for stock or unknown SKUs); " +
 				"a delivery id already processed answers duplicate and writes nothing; other topics are ignored. See docs/api.md.",
 			request: map[string]any{}, status: 200, response: webhookView{}, handle: a.webhook},
+		{method: "POST", path: "/webhooks/easypost/{carrier_account}", op: "receiveEasyPostWebhook", tag: "webhooks", public: true, webhook: true,
+			summary: "Receive EasyPost's tracker webhooks",
+			about: "No API key: X-Hmac-Signature (hmac-sha256-hex= and the hex HMAC-SHA256 of the raw body, keyed with ORDERLY_EASYPOST_WEBHOOK_SECRET) " +
+				"is checked before anything is parsed; a missing or bad signature, or no configured secret, is a 401 and writes nothing. " +
+				"tracker.created and tracker.updated record the tracker's events on the shipment with its tracking number, as POST /api/v1/shipments/{id}/events does " +
+				"(pre_transit left out; a repeated event changes nothing). An unknown tracking number and other event types answer ignored. See docs/api.md.",
+			request: map[string]any{}, status: 200, response: carrierWebhookView{}, handle: a.easypostWebhook},
 	}
 }
 
@@ -337,14 +350,15 @@ const (
 
 // pathParamDocs describes the path parameters the routes use.
 var pathParamDocs = map[string]string{
-	"id":           "The order's id, or its number (e.g. 1001).",
-	"code":         "The code.",
-	"sku":          "The SKU code, percent-encoded.",
-	"location":     "The location's code.",
-	"getReport.id": "The report's id.",
-	"version":      "The rule set's version.",
-	"kind":         "The channel's kind: shopify or woocommerce.",
-	"channel":      "The channel's code.",
+	"id":              "The order's id, or its number (e.g. 1001).",
+	"code":            "The code.",
+	"sku":             "The SKU code, percent-encoded.",
+	"location":        "The location's code.",
+	"getReport.id":    "The report's id.",
+	"version":         "The rule set's version.",
+	"carrier_account": "A name for the carrier account the webhook is configured for; recorded as the events' actor.",
+	"kind":            "The channel's kind: shopify or woocommerce.",
+	"channel":         "The channel's code.",
 
 	// Fulfilment orders and shipments (fulfilment.go).
 	"getFulfilmentOrder.id":    "The fulfilment order's id.",

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"strconv"
+	"time"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/routing"
@@ -98,4 +99,23 @@ func (a *api) activateRuleSet(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, http.StatusOK, rs)
+}
+
+// simulateRequest is the body of POST /api/v1/routing/simulate.
+type simulateRequest struct {
+	Version      int       `json:"version" doc:"The rule set to try (usually a draft); 0 is the built-in default."`
+	PlacedAfter  time.Time `json:"placed_after" openapi:"required" doc:"Replay the orders placed at or after this time (RFC 3339)."`
+	PlacedBefore time.Time `json:"placed_before" openapi:"required" doc:"… and before this time."`
+}
+
+func (a *api) simulateRouting(w http.ResponseWriter, r *http.Request) error {
+	var req simulateRequest
+	if err := decodeJSON(bodyOf(r), &req); err != nil {
+		return err
+	}
+	rep, err := a.svc.SimulateRouting(r.Context(), principal(r), req.Version, req.PlacedAfter, req.PlacedBefore)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rep)
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"fmt"
 	"testing"
+	"time"
 )
 
 // routedOrder captures an order of qty units of sku shipping to London
@@ -171,6 +172,70 @@ func TestCaptureRoutingReview(t *testing.T) {
 		d = b.get(t, "viewer", "/api/v1/orders/"+d["id"].(string)).want(t, 200).json(t)
 		if n := d["routing"].(map[string]any)["decisions"]; n != 2.0 {
 			t.Errorf("%v decisions, want 2", n)
+		}
+	})
+}
+
+// TestSimulateRouting: a distance-first draft, replayed over a fixed order
+// history against the stock each order saw, moves exactly the orders that
+// london could serve then, and writes nothing.
+func TestSimulateRouting(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		b.mustSKU(t, "S-1", 10)
+		b.mustSKU(t, "S-2", 10)
+		b.patch(t, "admin", "/api/v1/locations/"+locLeeds, `{"lat":53.8,"lon":-1.55,"priority":1}`).want(t, 200)
+		b.post(t, "admin", "/api/v1/locations", `{"code":"london","name":"London","kind":"warehouse","lat":51.51,"lon":-0.13}`).want(t, 201)
+		b.post(t, "admin", "/api/v1/inventory/adjustments", adjustBody("london", "S-1", 10, "receive")).want(t, 201)
+
+		// Under the default rules (priority first) every order goes to leeds.
+		var ids []string
+		for i, sku := range []string{"S-1", "S-2", "S-1"} {
+			d := b.routedOrder(t, chWeb, fmt.Sprintf("SIM-%d", i), sku, 1)
+			if got := fmt.Sprint(allocatedAt(d)); got != "[leeds]" {
+				t.Fatalf("order %d allocated at %s", i, got)
+			}
+			ids = append(ids, d["id"].(string))
+		}
+		// London gets S-2 only now: SIM-1 did not see it.
+		b.post(t, "admin", "/api/v1/inventory/adjustments", adjustBody("london", "S-2", 10, "receive")).want(t, 201)
+		b.post(t, "admin", "/api/v1/routing/rule-sets", `{"filters":["active","channel","capacity","mode","stock"],
+			"rankers":["single_location","distance","priority"],"max_splits":0,"when_unfillable":"backorder_and_hold"}`).want(t, 201)
+		before := b.countOrders(t)
+
+		window := `"placed_after":"` + t0.Add(-time.Hour).Format(time.RFC3339) + `","placed_before":"` + t0.Add(time.Hour).Format(time.RFC3339) + `"`
+		rep := b.post(t, "admin", "/api/v1/routing/simulate", `{"version":1,`+window+`}`).want(t, 200).json(t)
+		active, draft := rep["active"].(map[string]any), rep["draft"].(map[string]any)
+		if rep["orders"] != 3.0 || rep["changed"] != 2.0 || rep["skipped"] != 0.0 ||
+			fmt.Sprint(rep["changed_orders"]) != fmt.Sprint([]any{ids[0], ids[2]}) {
+			t.Errorf("report %v", rep)
+		}
+		if active["rule_set_version"] != 0.0 || fmt.Sprint(active["per_location"]) != "[map[location:leeds orders:3]]" ||
+			active["split_rate"] != 0.0 || active["unfillable"] != 0.0 {
+			t.Errorf("active %v", active)
+		}
+		if draft["rule_set_version"] != 1.0 || fmt.Sprint(draft["per_location"]) != "[map[location:leeds orders:1] map[location:london orders:2]]" ||
+			draft["mean_distance_km"].(float64) >= active["mean_distance_km"].(float64) {
+			t.Errorf("draft %v (active %v)", draft, active)
+		}
+		// The same version as the active one changes nothing; an empty
+		// window replays nothing.
+		if rep := b.post(t, "admin", "/api/v1/routing/simulate", `{"version":0,`+window+`}`).want(t, 200).json(t); rep["changed"] != 0.0 {
+			t.Errorf("default against itself: %v", rep)
+		}
+		if rep := b.post(t, "admin", "/api/v1/routing/simulate", `{"version":1,"placed_after":"2020-01-01T00:00:00Z","placed_before":"2020-01-02T00:00:00Z"}`).
+			want(t, 200).json(t); rep["orders"] != 0.0 {
+			t.Errorf("empty window: %v", rep)
+		}
+		b.post(t, "admin", "/api/v1/routing/simulate", `{"version":9,`+window+`}`).wantProblem(t, 422, "version")
+		b.post(t, "admin", "/api/v1/routing/simulate", `{"version":1,"placed_after":"2025-03-02T00:00:00Z","placed_before":"2025-03-01T00:00:00Z"}`).
+			wantProblem(t, 422, "placed_before")
+		// Nothing was written: no order, no rule-set activation.
+		if after := b.countOrders(t); after != before {
+			t.Errorf("orders %d → %d", before, after)
+		}
+		if rs := b.get(t, "viewer", "/api/v1/routing/rule-sets/1").want(t, 200).json(t); rs["status"] != "draft" {
+			t.Errorf("draft %v", rs)
 		}
 	})
 }

@@ -301,10 +301,15 @@ func checkAgainstSchema(t *testing.T, raw []byte, method, rawPath string, res *r
 	t.Helper()
 	doc := loadOpenAPI(t, raw)
 	path, _, _ := strings.Cut(rawPath, "?")
+	// The most specific template wins, as in the mux: the one with the
+	// fewest wildcards.
 	var op *openapi3.Operation
+	best := -1
 	for tmpl, item := range doc.Paths.Map() {
 		if pathMatches(tmpl, path) {
-			op = item.GetOperation(method)
+			if lit := strings.Count(tmpl, "/") - strings.Count(tmpl, "{"); lit > best {
+				op, best = item.GetOperation(method), lit
+			}
 		}
 	}
 	if op == nil {

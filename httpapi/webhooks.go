@@ -7,6 +7,7 @@ import (
 	"regexp"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/carrier/easypost"
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/service"
 )
@@ -116,4 +117,54 @@ func (a *api) webhook(w http.ResponseWriter, r *http.Request) error {
 	a.log.InfoContext(ctx, "webhook processed", "request_id", info(ctx).id, "kind", string(kind), "channel", code,
 		"topic", d.Topic, "outcome", outcome, "order_id", o.ID)
 	return writeJSON(w, http.StatusOK, webhookView{Status: outcome, OrderID: o.ID, Number: o.Number})
+}
+
+// carrierWebhookView is the body of a carrier webhook's 200.
+type carrierWebhookView struct {
+	Status     string `json:"status" doc:"updated: the tracker's events were recorded (recorded says how many were new); ignored: not a tracker event, or no shipment has the tracking number; nothing changed."`
+	ShipmentID string `json:"shipment_id,omitempty"`
+	Recorded   int    `json:"recorded"`
+}
+
+// carrierAccount bounds the {carrier_account} path parameter.
+var carrierAccount = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,64}$`)
+
+func (a *api) easypostWebhook(w http.ResponseWriter, r *http.Request) error {
+	account := r.PathValue("carrier_account")
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, easypost.MaxWebhookBody))
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return &requestError{status: http.StatusRequestEntityTooLarge, name: "body_too_large",
+				title: "Request body too large", detail: "the request body exceeds 1 MiB"}
+		}
+		return badRequest("", "could not read the request body")
+	}
+	if err := easypost.VerifyWebhook(a.svc.EasyPostWebhookSecret, r.Header.Get(easypost.SignatureHeader), body); err != nil {
+		// Not through writeError: a WWW-Authenticate: Bearer would
+		// suggest an API key helps.
+		p, _ := problemFor(err)
+		writeProblem(w, p)
+		return nil
+	}
+	if !carrierAccount.MatchString(account) {
+		return orderly.Errorf(orderly.KindNotFound, "carrier account %q not found", account)
+	}
+	ev, err := easypost.ParseEvent(body)
+	if err != nil {
+		return err
+	}
+	if ev.Tracking == nil {
+		return writeJSON(w, http.StatusOK, carrierWebhookView{Status: webhookIgnored})
+	}
+	ctx := r.Context()
+	sh, n, err := a.svc.RecordCarrierTracking(ctx, service.CarrierActor("easypost", account), ev.Tracking)
+	if orderly.KindOf(err) == orderly.KindNotFound {
+		return writeJSON(w, http.StatusOK, carrierWebhookView{Status: webhookIgnored})
+	}
+	if err != nil {
+		return err
+	}
+	a.log.InfoContext(ctx, "carrier webhook processed", "request_id", info(ctx).id, "carrier", "easypost",
+		"account", account, "event", ev.ID, "shipment_id", sh.ID, "recorded", n)
+	return writeJSON(w, http.StatusOK, carrierWebhookView{Status: webhookUpdated, ShipmentID: sh.ID, Recorded: n})
 }

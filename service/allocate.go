@@ -125,6 +125,9 @@ type routed struct {
 	plan   inventory.Plan
 	result routing.Result
 	why    routing.Explanation
+	// input is what routing was given, kept with the decision so that a
+	// simulation can replay the order against the stock it saw.
+	input routing.Case
 	// review says the rule set holds the order for a person: reserve
 	// nothing, hold with HoldRoutingReview.
 	review bool
@@ -165,7 +168,7 @@ func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order
 		}
 		return nil, e
 	}
-	rt := &routed{result: res, why: why}
+	rt := &routed{result: res, why: why, input: routing.Case{Request: req, Candidates: cands}}
 	if review && res.Action == routing.ActionHoldForReview {
 		rt.review = true
 		plan = inventory.Plan{Backordered: map[string]int64{}}
@@ -258,8 +261,12 @@ func (s *Service) storeDecision(ctx context.Context, tx store.Querier, o *order.
 	if err != nil {
 		return err
 	}
+	in, err := json.Marshal(rt.input)
+	if err != nil {
+		return err
+	}
 	return tx.RoutingDecisionInsert(ctx, &store.RoutingDecision{OrderID: o.ID, RuleSetVersion: rt.why.RuleSetVersion,
-		Explanation: b, CreatedAt: s.clock.Now()})
+		Explanation: b, Input: in, CreatedAt: s.clock.Now()})
 }
 
 // routedEvent is the order.routed event of rt: the rule-set version, the

@@ -508,6 +508,15 @@ func (s *Service) RecordShipmentEvent(ctx context.Context, p auth.Principal, id 
 	if !slices.Contains(fulfilment.EventStatuses, ev.Status) {
 		return nil, orderly.Invalid("status", "must be one of in_transit, out_for_delivery, delivered, exception, returned_to_sender")
 	}
+	return s.recordShipmentEvent(ctx, p.Actor(), id, ev, func(sh *fulfilment.Shipment) error {
+		return requireFulfilment(p, sh.Location)
+	})
+}
+
+// recordShipmentEvent is RecordShipmentEvent once the event is checked;
+// allowed is asked about the shipment before anything is written.
+func (s *Service) recordShipmentEvent(ctx context.Context, actor, id string, ev TrackingUpdate,
+	allowed func(*fulfilment.Shipment) error) (*fulfilment.Shipment, error) {
 	var out *fulfilment.Shipment
 	err := retryOnVersionConflict(ctx, func() error {
 		return s.store.InTx(ctx, func(tx store.Querier) error {
@@ -515,7 +524,7 @@ func (s *Service) RecordShipmentEvent(ctx context.Context, p auth.Principal, id 
 			if err != nil {
 				return err
 			}
-			if err := requireFulfilment(p, sh.Location); err != nil {
+			if err := allowed(sh); err != nil {
 				return err
 			}
 			if err := tx.OrderLock(ctx, sh.OrderID); err != nil {
@@ -533,12 +542,12 @@ func (s *Service) RecordShipmentEvent(ctx context.Context, p auth.Principal, id 
 			if err := tx.ShipmentUpdate(ctx, sh); err != nil {
 				return err
 			}
-			events := []*orderly.Event{s.event("shipment.updated", "shipment", sh.ID, sh.OrderID, p.Actor(),
+			events := []*orderly.Event{s.event("shipment.updated", "shipment", sh.ID, sh.OrderID, actor,
 				map[string]any{"shipment_id": sh.ID, "status": sh.Status, "event": ev})}
 			if !changed || sh.Status != fulfilment.TrackingDelivered {
 				return tx.EventInsert(ctx, events...)
 			}
-			events = append(events, s.event("shipment.delivered", "shipment", sh.ID, sh.OrderID, p.Actor(),
+			events = append(events, s.event("shipment.delivered", "shipment", sh.ID, sh.OrderID, actor,
 				map[string]any{"shipment_id": sh.ID, "delivered_at": sh.DeliveredAt, "lines": sh.Lines}))
 			o, err := tx.OrderGet(ctx, sh.OrderID)
 			if err != nil {
@@ -549,7 +558,7 @@ func (s *Service) RecordShipmentEvent(ctx context.Context, p auth.Principal, id 
 				return err
 			}
 			if o.Status == order.StatusDelivered && was != order.StatusDelivered {
-				events = append(events, s.event("order.delivered", "order", o.ID, o.ID, p.Actor(),
+				events = append(events, s.event("order.delivered", "order", o.ID, o.ID, actor,
 					map[string]any{"from": was, "to": o.Status}))
 			}
 			if err := tx.EventInsert(ctx, events...); err != nil {

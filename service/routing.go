@@ -2,8 +2,10 @@ package service
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strconv"
+	"time"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
@@ -124,4 +126,79 @@ func (s *Service) RoutingDecisions(ctx context.Context, p auth.Principal, orderI
 		return nil, err
 	}
 	return s.store.RoutingDecisionListByOrder(ctx, orderID)
+}
+
+// MaxSimulatedOrders bounds the orders one simulation replays.
+const MaxSimulatedOrders = 10_000
+
+// Simulation is what a draft rule set would have done with past orders,
+// beside the active version.
+type Simulation struct {
+	routing.Report
+	// Skipped counts the routed orders in the window whose routing
+	// decision does not keep its input (routed before migration 0007);
+	// they are not replayed. Orders never routed are not counted.
+	Skipped int `json:"skipped"`
+}
+
+// SimulateRouting replays the orders placed in [after, before) with the
+// rule set of version (0: the built-in default) and with the active one,
+// each against the candidates and stock its capture saw (kept with its
+// first routing decision), and compares the plans. It writes nothing. A
+// window with more than MaxSimulatedOrders orders is refused.
+func (s *Service) SimulateRouting(ctx context.Context, p auth.Principal, version int, after, before time.Time) (*Simulation, error) {
+	if err := require(p, auth.PermReferenceManage); err != nil {
+		return nil, err
+	}
+	var pr orderly.Problems
+	if after.IsZero() {
+		pr.Add("placed_after", "is required")
+	}
+	if before.IsZero() {
+		pr.Add("placed_before", "is required")
+	} else if !before.After(after) {
+		pr.Add("placed_before", "must be after placed_after")
+	}
+	if version < 0 {
+		pr.Add("version", "must be 0 or more")
+	}
+	if err := pr.Err(); err != nil {
+		return nil, err
+	}
+	var draft routing.RuleSet
+	if version == 0 {
+		draft = routing.DefaultRuleSet()
+		draft.Version = 0
+	} else {
+		rs, err := s.store.RuleSetGet(ctx, version)
+		if orderly.KindOf(err) == orderly.KindNotFound {
+			return nil, orderly.Invalid("version", "rule set version %d does not exist", version)
+		}
+		if err != nil {
+			return nil, err
+		}
+		draft = *rs
+	}
+	active, err := s.activeRuleSet(ctx, s.store)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := s.store.RoutingDecisionsPlaced(ctx, after.UTC(), before.UTC(), MaxSimulatedOrders+1)
+	if err != nil {
+		return nil, err
+	}
+	if len(ds) > MaxSimulatedOrders {
+		return nil, orderly.Invalid("placed_before", "the window holds more than %d routed orders; narrow it", MaxSimulatedOrders)
+	}
+	cases := make([]routing.Case, 0, len(ds))
+	skipped := 0
+	for _, d := range ds {
+		var c routing.Case
+		if d.Input == nil || json.Unmarshal(d.Input, &c) != nil {
+			skipped++
+			continue
+		}
+		cases = append(cases, c)
+	}
+	return &Simulation{Report: routing.Compare(cases, active, draft), Skipped: skipped}, nil
 }

@@ -35,6 +35,9 @@ type Service struct {
 	// private and link-local addresses (ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1;
 	// tests). See webhooks_out.go.
 	AllowPrivateWebhooks bool
+	// EasyPostWebhookSecret verifies POST /webhooks/easypost/{account}
+	// (ORDERLY_EASYPOST_WEBHOOK_SECRET); empty refuses every delivery.
+	EasyPostWebhookSecret string
 }
 
 // New returns a service over st. A nil clock is the system clock; a nil

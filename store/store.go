@@ -283,6 +283,10 @@ type Querier interface {
 	// RoutingDecisionListByOrder returns an order's routing decisions,
 	// oldest first.
 	RoutingDecisionListByOrder(ctx context.Context, orderID string) ([]*RoutingDecision, error)
+	// RoutingDecisionsPlaced returns the first routing decision (the
+	// capture's) of each order placed in [after, before), by placed_at
+	// then order id, at most limit.
+	RoutingDecisionsPlaced(ctx context.Context, after, before time.Time, limit int) ([]*RoutingDecision, error)
 
 	// EventInsert appends events and assigns each its Seq, in the order
 	// given (seqs increase along es), all in one statement where the
@@ -353,6 +357,9 @@ type Querier interface {
 	ShipmentInsert(ctx context.Context, sh *fulfilment.Shipment) error
 	// ShipmentGet returns a shipment, or KindNotFound.
 	ShipmentGet(ctx context.Context, id string) (*fulfilment.Shipment, error)
+	// ShipmentGetByTracking returns the newest shipment with a tracking
+	// number, or KindNotFound.
+	ShipmentGetByTracking(ctx context.Context, trackingNumber string) (*fulfilment.Shipment, error)
 	// ShipmentListByOrder returns an order's shipments, oldest first.
 	ShipmentListByOrder(ctx context.Context, orderID string) ([]*fulfilment.Shipment, error)
 	// ShipmentUpdate writes a shipment's status, events, DeliveredAt and
@@ -447,7 +454,11 @@ type RoutingDecision struct {
 	OrderID        string
 	RuleSetVersion int
 	Explanation    []byte
-	CreatedAt      time.Time
+	// Input is what routing was given, a routing.Case as JSON (the
+	// request and the candidates with their availability); nil for
+	// decisions stored before migration 0007.
+	Input     []byte
+	CreatedAt time.Time
 }
 
 // ListParams pages through a list ordered by code.

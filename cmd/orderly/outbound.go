@@ -19,10 +19,14 @@ type outboundConfig struct {
 	// allowPrivate (ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1) lets webhooks target
 	// loopback, private and link-local addresses.
 	allowPrivate bool
+	// easypostWebhookSecret (ORDERLY_EASYPOST_WEBHOOK_SECRET) verifies
+	// EasyPost's tracker webhooks; empty refuses them.
+	easypostWebhookSecret string
 }
 
 func outboundFromEnv(getenv func(string) string) outboundConfig {
-	return outboundConfig{natsURL: getenv("ORDERLY_NATS_URL"), allowPrivate: getenv("ORDERLY_ALLOW_PRIVATE_WEBHOOKS") == "1"}
+	return outboundConfig{natsURL: getenv("ORDERLY_NATS_URL"), allowPrivate: getenv("ORDERLY_ALLOW_PRIVATE_WEBHOOKS") == "1",
+		easypostWebhookSecret: getenv("ORDERLY_EASYPOST_WEBHOOK_SECRET")}
 }
 
 // startBackground starts this node's job runner and event dispatcher (see

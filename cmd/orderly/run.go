@@ -214,6 +214,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log *slog.Logger, started time.Time, stdout io.Writer, oc outboundConfig) error {
 	svc := service.New(st, orderly.SystemClock{}, log)
 	svc.AllowPrivateWebhooks = oc.allowPrivate
+	svc.EasyPostWebhookSecret = oc.easypostWebhookSecret
 	if withDemo {
 		secret, err := demo.Seed(ctx, svc)
 		if err != nil {

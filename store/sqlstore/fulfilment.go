@@ -197,6 +197,16 @@ func (q *Querier) ShipmentGet(ctx context.Context, id string) (*fulfilment.Shipm
 	return sh, nil
 }
 
+// ShipmentGetByTracking implements store.Querier.
+func (q *Querier) ShipmentGetByTracking(ctx context.Context, trackingNumber string) (*fulfilment.Shipment, error) {
+	sh, err := scanShipment(q.read.queryRow(ctx, `SELECT `+shipmentColumns+` FROM shipments
+		WHERE tracking_number = ? AND tracking_number <> '' ORDER BY created_at DESC, id DESC LIMIT 1`, trackingNumber))
+	if err != nil {
+		return nil, renotFound(err, "no shipment with tracking number %q", trackingNumber)
+	}
+	return sh, nil
+}
+
 // ShipmentListByOrder implements store.Querier.
 func (q *Querier) ShipmentListByOrder(ctx context.Context, orderID string) ([]*fulfilment.Shipment, error) {
 	rs, err := q.read.query(ctx, `SELECT `+shipmentColumns+` FROM shipments WHERE order_id = ? ORDER BY id`, orderID)

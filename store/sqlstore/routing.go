@@ -148,25 +148,48 @@ func (q *Querier) RoutingDecisionInsert(ctx context.Context, d *store.RoutingDec
 	if !json.Valid(d.Explanation) {
 		return orderly.Invalid("explanation", "is not valid JSON")
 	}
-	_, err := q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, created_at) VALUES (?, ?, ?, ?)`,
-		d.OrderID, d.RuleSetVersion, string(d.Explanation), d.CreatedAt)
+	var input *string
+	if d.Input != nil {
+		if !json.Valid(d.Input) {
+			return orderly.Invalid("input", "is not valid JSON")
+		}
+		in := string(d.Input)
+		input = &in
+	}
+	_, err := q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at) VALUES (?, ?, ?, ?, ?)`,
+		d.OrderID, d.RuleSetVersion, string(d.Explanation), input, d.CreatedAt)
 	return err
+}
+
+// RoutingDecisionsPlaced implements store.Querier.
+func (q *Querier) RoutingDecisionsPlaced(ctx context.Context, after, before time.Time, limit int) ([]*store.RoutingDecision, error) {
+	rs, err := q.read.query(ctx, `SELECT d.order_id, d.version, d.explanation, d.input, d.created_at
+		FROM orders o JOIN routing_decisions d ON d.order_id = o.id
+		WHERE o.placed_at >= ? AND o.placed_at < ?
+		  AND d.seq = (SELECT MIN(f.seq) FROM routing_decisions f WHERE f.order_id = o.id)
+		ORDER BY o.placed_at, o.id LIMIT ?`, after, before, limit)
+	if err != nil {
+		return nil, err
+	}
+	return collect(rs, scanDecision)
+}
+
+func scanDecision(s scanner) (*store.RoutingDecision, error) {
+	var d store.RoutingDecision
+	var exp, input []byte
+	if err := s.Scan(&d.OrderID, &d.RuleSetVersion, &exp, &input, &d.CreatedAt); err != nil {
+		return nil, err
+	}
+	d.Explanation, d.Input = exp, input
+	return &d, nil
 }
 
 // RoutingDecisionListByOrder implements store.Querier.
 func (q *Querier) RoutingDecisionListByOrder(ctx context.Context, orderID string) ([]*store.RoutingDecision, error) {
-	rs, err := q.read.query(ctx, `SELECT order_id, version, explanation, created_at FROM routing_decisions
+	rs, err := q.read.query(ctx, `SELECT order_id, version, explanation, input, created_at FROM routing_decisions
 		WHERE order_id = ? ORDER BY seq`, orderID)
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, func(s scanner) (*store.RoutingDecision, error) {
-		var d store.RoutingDecision
-		var exp []byte
-		if err := s.Scan(&d.OrderID, &d.RuleSetVersion, &exp, &d.CreatedAt); err != nil {
-			return nil, err
-		}
-		d.Explanation = exp
-		return &d, nil
-	})
+	return collect(rs, scanDecision)
 }
