@@ -8,6 +8,7 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/carrier"
 	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/service"
 	"github.com/orderly-oms/orderly/store"
@@ -191,3 +192,83 @@ const fulfilmentStepNote = "One step of requested → accepted → picking → p
 
 // shipmentsPath is where shipments live.
 const shipmentsPath = "/api/v1/shipments"
+
+// labelsPath is where labels live.
+const labelsPath = "/api/v1/labels"
+
+// rateList is what POST /api/v1/fulfilment-orders/{id}/rates answers.
+type rateList struct {
+	Items []carrier.Rate `json:"items" doc:"Each service's price for the parcel, cheapest first; empty when no service takes it. amount is in minor units of currency."`
+}
+
+// labelRequest is the body of POST /api/v1/fulfilment-orders/{id}/label.
+type labelRequest struct {
+	Service string `json:"service" openapi:"required" doc:"The carrier's service, as rates names it (e.g. standard)."`
+}
+
+// labelView is a bought label.
+type labelView struct {
+	ID                string    `json:"id"`
+	FulfilmentOrderID string    `json:"fulfilment_order_id"`
+	Carrier           string    `json:"carrier"`
+	Service           string    `json:"service"`
+	TrackingNumber    string    `json:"tracking_number" doc:"Give it to POST /api/v1/fulfilment-orders/{id}/ship."`
+	URL               string    `json:"url" doc:"The label's PDF: GET /api/v1/labels/{id} when Orderly keeps it (table-rate), else the carrier's URL."`
+	Amount            int64     `json:"amount" doc:"What the postage cost, in minor units of currency; 0 when the carrier did not say."`
+	Currency          string    `json:"currency,omitempty"`
+	CarrierRef        string    `json:"carrier_ref,omitempty" doc:"The carrier's id for the shipment (EasyPost's shp_…)."`
+	CreatedAt         time.Time `json:"created_at"`
+}
+
+func newLabelView(l *fulfilment.Label) labelView {
+	url := l.URL
+	if len(l.PDF) > 0 {
+		url = resourcePath(labelsPath, l.ID)
+	}
+	return labelView{ID: l.ID, FulfilmentOrderID: l.FulfilmentOrderID, Carrier: l.Carrier, Service: l.Service,
+		TrackingNumber: l.TrackingNumber, URL: url, Amount: l.Amount, Currency: l.Currency, CarrierRef: l.CarrierRef,
+		CreatedAt: l.CreatedAt}
+}
+
+func (a *api) fulfilmentRates(w http.ResponseWriter, r *http.Request) error {
+	if body := bodyOf(r); len(body) > 0 {
+		if err := decodeJSON(body, &emptyRequest{}); err != nil {
+			return err
+		}
+	}
+	rates, err := a.svc.FulfilmentRates(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, rateList{Items: rates})
+}
+
+func (a *api) createLabel(w http.ResponseWriter, r *http.Request) error {
+	var req labelRequest
+	if err := decodeJSON(bodyOf(r), &req); err != nil {
+		return err
+	}
+	l, err := a.svc.FulfilmentLabel(r.Context(), principal(r), r.PathValue("id"), req.Service)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", resourcePath(labelsPath, l.ID))
+	return writeJSON(w, http.StatusCreated, newLabelView(l))
+}
+
+func (a *api) getLabel(w http.ResponseWriter, r *http.Request) error {
+	l, err := a.svc.GetLabel(r.Context(), principal(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if len(l.PDF) == 0 {
+		return orderly.Errorf(orderly.KindNotFound, "label %s is kept by the carrier, at %s", l.ID, l.URL)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/pdf")
+	h.Set("Content-Length", strconv.Itoa(len(l.PDF)))
+	h.Set("Content-Disposition", `inline; filename="label-`+l.TrackingNumber+`.pdf"`)
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(l.PDF)
+	return nil
+}

@@ -404,6 +404,7 @@ var fulfilmentMatrixRoutes = []string{
 	"POST /api/v1/fulfilment-orders/{id}/accept", "POST /api/v1/fulfilment-orders/{id}/start-picking",
 	"POST /api/v1/fulfilment-orders/{id}/pack", "POST /api/v1/fulfilment-orders/{id}/ship",
 	"POST /api/v1/fulfilment-orders/{id}/reject", "GET /api/v1/shipments/{id}", "POST /api/v1/shipments/{id}/events",
+	"POST /api/v1/fulfilment-orders/{id}/rates", "POST /api/v1/fulfilment-orders/{id}/label", "GET /api/v1/labels/{id}",
 }
 
 // TestFulfilmentRoleMatrix sends every fulfilment route with every role's
@@ -416,15 +417,17 @@ func TestFulfilmentRoleMatrix(t *testing.T) {
 		N = false
 	)
 	each(t, func(t *testing.T, b *bundle) {
+		b.leedsAddress(t)
 		for i, role := range roleNames {
 			// A shipment to track, and a fresh fulfilment order to act on.
 			a := b.post(t, "admin", "/api/v1/orders", orderWith(chWeb, "FM-A-"+role, false, sku1, 2)).want(t, 201).json(t)
 			af := b.fulfilmentOrders(t, a["id"].(string))[locLeeds]["id"].(string)
 			b.post(t, "admin", "/api/v1/fulfilment-orders/"+af+"/accept", "").want(t, 200)
 			sh := b.post(t, "admin", "/api/v1/fulfilment-orders/"+af+"/ship", shipBody(lineIDs(a)[0], 1)).want(t, 201).json(t)["id"].(string)
-			o := b.post(t, "admin", "/api/v1/orders", orderWith(chWeb, "FM-B-"+role, false, sku1, 2, sku2, 1)).want(t, 201).json(t)
+			o := b.post(t, "admin", "/api/v1/orders", shipTo("FM-B-"+role, "GB", sku1, 2)).want(t, 201).json(t)
 			f := b.fulfilmentOrders(t, o["id"].(string))[locLeeds]["id"].(string)
 			fo := "/api/v1/fulfilment-orders/" + f
+			label := b.post(t, "admin", fo+"/label", `{"service":"standard"}`).want(t, 201).json(t)["url"].(string)
 			for _, r := range []struct {
 				method, path, body string
 				status             int
@@ -432,6 +435,9 @@ func TestFulfilmentRoleMatrix(t *testing.T) {
 			}{
 				{"GET", "/api/v1/fulfilment-orders", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 				{"GET", fo, "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
+				{"POST", fo + "/rates", "", 200, [6]bool{Y, N, Y, N, N, N}},
+				{"POST", fo + "/label", `{"service":"express"}`, 201, [6]bool{Y, N, Y, N, N, N}},
+				{"GET", label, "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 				{"POST", fo + "/accept", "", 200, [6]bool{Y, N, Y, N, N, N}},
 				{"POST", fo + "/start-picking", "", 200, [6]bool{Y, N, Y, N, N, N}},
 				{"POST", fo + "/pack", "", 200, [6]bool{Y, N, Y, N, N, N}},

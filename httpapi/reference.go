@@ -142,6 +142,7 @@ type locationRoutingRequest struct {
 	Modes           *[]string `json:"modes,omitempty" doc:"Fulfilment modes offered: ship, pickup, ship_from_store. Empty: [ship] for a warehouse or dropship, [ship, ship_from_store, pickup] for a store."`
 	DailyCapacity   *int      `json:"daily_capacity,omitempty" doc:"Orders per UTC day routing may send here; 0: no limit."`
 	CostPerShipment *int64    `json:"cost_per_shipment,omitempty" doc:"Cost of one shipment from here, in minor units, for the cost ranker."`
+	Carrier         *string   `json:"carrier,omitempty" doc:"The carrier that rates and labels this location's parcels: table-rate (built in) or easypost (needs ORDERLY_EASYPOST_API_KEY). Left out or empty: table-rate."`
 }
 
 // locationPatchRequest is the body of PATCH /api/v1/locations/{code}.
@@ -174,6 +175,7 @@ func (a *api) createLocation(w http.ResponseWriter, r *http.Request) error {
 	setIf(&l.Modes, req.Modes)
 	setIf(&l.DailyCapacity, req.DailyCapacity)
 	setIf(&l.CostPerShipment, req.CostPerShipment)
+	setIf(&l.Carrier, req.Carrier)
 	out, err := a.svc.CreateLocation(r.Context(), principal(r), l)
 	if err != nil {
 		return err
@@ -210,7 +212,7 @@ func (a *api) patchLocation(w http.ResponseWriter, r *http.Request) error {
 	l, err := a.svc.UpdateLocation(r.Context(), principal(r), r.PathValue("code"), service.LocationPatch{
 		Name: req.Name, Kind: req.Kind, Address: req.Address, Lat: req.Lat.patch(), Lon: req.Lon.patch(), Active: req.Active,
 		Priority: req.Priority, ShipsTo: req.ShipsTo, Modes: req.Modes, DailyCapacity: req.DailyCapacity,
-		CostPerShipment: req.CostPerShipment,
+		CostPerShipment: req.CostPerShipment, Carrier: req.Carrier,
 	})
 	if err != nil {
 		return err

@@ -179,6 +179,24 @@ func (a *api) routes() []route {
 			about: "From requested up to packed. Releases the reservation of the refused units, applies the reason's stock effect (not_found counts the SKU there to 0; damaged moves the units out of on hand), " +
 				"and routes them again without this location; what nothing can take is backordered and the order goes on hold (unfillable). " + warehouseNote,
 			request: rejectRequest{}, status: 200, response: &fulfilment.FulfilmentOrder{}, handle: a.rejectFulfilment},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/rates", op: "fulfilmentRates", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Price the open units with the location's carrier",
+			about: "Asks the carrier configured for the fulfilment order's location (the location's carrier: table-rate or easypost) what each service would charge " +
+				"for one parcel of the open units: weight = Σ SKU weight_grams × open quantity (at least 1 g), from the location's address to the order's shipping address. " +
+				"Nothing is stored. A carrier this server has not configured is a 422 naming carrier; a carrier that is down a 503; nothing open a 409. " +
+				"The body may be empty or {}. " + warehouseNote,
+			request: emptyRequest{}, optionalBody: true, status: 200, response: rateList{}, handle: a.fulfilmentRates},
+		{method: "POST", path: "/api/v1/fulfilment-orders/{id}/label", op: "createLabel", tag: "fulfilment", perm: auth.PermFulfilmentManage,
+			summary: "Buy a label for the open units",
+			about: "Buys a label with one service of the location's carrier for the parcel rates prices, stores it and writes fulfilment.label_created. " +
+				"Ship with its tracking_number (POST …/ship); the label itself is at url. An unknown service is a 422 naming service, " +
+				"an unconfigured carrier a 422 naming carrier, a carrier that is down a 503, an order on hold a 409 (order_on_hold). " + warehouseNote,
+			request: labelRequest{}, status: 201, response: labelView{}, locate: "id", collection: labelsPath, handle: a.createLabel},
+		{method: "GET", path: labelsPath + "/{id}", op: "getLabel", tag: "fulfilment", perm: auth.PermOrdersRead,
+			summary: "Get a label's PDF",
+			about: "The 4×6 in label Orderly made (table-rate), as application/pdf. One the key may not see (as for its fulfilment order), " +
+				"or one the carrier keeps (its url is the carrier's), is a 404.",
+			status: 200, contentType: "application/pdf", response: "", handle: a.getLabel},
 		{method: "GET", path: shipmentsPath + "/{id}", op: "getShipment", tag: "fulfilment", perm: auth.PermOrdersRead,
 			summary: "Get a shipment with its tracking events", about: "One of another location is, to a warehouse key, not found.",
 			status: 200, response: &fulfilment.Shipment{}, handle: a.getShipment},
@@ -369,6 +387,9 @@ var pathParamDocs = map[string]string{
 	"rejectFulfilmentOrder.id": "The fulfilment order's id.",
 	"getShipment.id":           "The shipment's id.",
 	"recordShipmentEvent.id":   "The shipment's id.",
+	"fulfilmentRates.id":       "The fulfilment order's id.",
+	"createLabel.id":           "The fulfilment order's id.",
+	"getLabel.id":              "The label's id.",
 }
 
 // handlerOf adapts an http.Handler to a route's handle.

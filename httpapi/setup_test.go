@@ -20,6 +20,8 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/carrier"
+	"github.com/orderly-oms/orderly/carrier/tablerate"
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/internal/clocktest"
 	"github.com/orderly-oms/orderly/internal/dbtest"
@@ -68,6 +70,11 @@ func setup(t testing.TB, s store.Store) *bundle {
 	reg := prometheus.NewRegistry()
 	svc.OnOrderCreated = OrderCreatedHook(reg)
 	svc.Connectors = testConnectors()
+	tr, err := tablerate.New(tablerate.Default(), svc.NextTrackingNumber, clock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.Carriers = map[string]carrier.Carrier{inventory.CarrierTableRate: tr} // no easypost: no API key
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	a := newAPI(svc, Config{Registry: reg, Version: "test", Logger: log})

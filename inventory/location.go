@@ -56,6 +56,10 @@ type Location struct {
 	// CostPerShipment is what one shipment from here costs, in minor units
 	// of the business's reporting currency.
 	CostPerShipment int64 `json:"cost_per_shipment"`
+	// Carrier is the kind of carrier that rates and labels this location's
+	// parcels: CarrierTableRate or CarrierEasyPost; empty means
+	// CarrierTableRate.
+	Carrier string `json:"carrier"`
 
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -68,6 +72,15 @@ const (
 	ModePickup        = "pickup"
 	ModeShipFromStore = "ship_from_store"
 )
+
+// The carrier kinds a location may use (package carrier's adapters).
+const (
+	CarrierTableRate = "table-rate"
+	CarrierEasyPost  = "easypost"
+)
+
+// Carriers lists the carrier kinds, in documentation order.
+var Carriers = []string{CarrierTableRate, CarrierEasyPost}
 
 // DefaultPriority is the priority of a location that was given none.
 const DefaultPriority = 100
@@ -86,7 +99,8 @@ func DefaultModes(k LocationKind) []string {
 }
 
 // ApplyDefaults fills the routing attributes left unset: priority 0
-// becomes DefaultPriority, no modes the kind's DefaultModes.
+// becomes DefaultPriority, no modes the kind's DefaultModes, no carrier
+// CarrierTableRate.
 func (l *Location) ApplyDefaults() {
 	if l.Priority == 0 {
 		l.Priority = DefaultPriority
@@ -96,6 +110,9 @@ func (l *Location) ApplyDefaults() {
 	}
 	if l.ShipsTo == nil {
 		l.ShipsTo = []string{}
+	}
+	if l.Carrier == "" {
+		l.Carrier = CarrierTableRate
 	}
 }
 
@@ -113,6 +130,9 @@ func (l *Location) Validate() error {
 		p.Add("kind", "must be one of warehouse, store, dropship")
 	}
 	l.Address.Validate("address", &p)
+	if !slices.Contains(Carriers, l.Carrier) {
+		p.Add("carrier", "must be one of table-rate, easypost")
+	}
 	if l.Lat != nil && (*l.Lat < -90 || *l.Lat > 90) {
 		p.Add("lat", "must be between -90 and 90")
 	}

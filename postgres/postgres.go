@@ -76,7 +76,8 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		InterpretError: interpretError,
 		// A sequence does not serialise inserts on one counter row; the
 		// price is a gap when an inserting transaction rolls back.
-		NextOrderNumber: `nextval('order_number')`,
+		NextOrderNumber:    `nextval('order_number')`,
+		NextTrackingNumber: `SELECT nextval('tracking_number')`,
 		// Row locks taken in (sku, location) order keep concurrent
 		// captures from deadlocking and from planning on stale balances.
 		ForUpdate:             ` FOR UPDATE`,

@@ -48,6 +48,9 @@ type LocationPatch struct {
 	Modes           *[]string
 	DailyCapacity   *int
 	CostPerShipment *int64
+	// Carrier is the carrier kind (table-rate, easypost); "" means
+	// table-rate.
+	Carrier *string
 }
 
 // SKUPatch lists the SKU fields to change.
@@ -225,6 +228,7 @@ func (s *Service) UpdateLocation(ctx context.Context, p auth.Principal, code str
 		set(&l.Modes, patch.Modes)
 		set(&l.DailyCapacity, patch.DailyCapacity)
 		set(&l.CostPerShipment, patch.CostPerShipment)
+		set(&l.Carrier, patch.Carrier)
 		l.ApplyDefaults()
 		if err := l.Validate(); err != nil {
 			return err
@@ -235,7 +239,7 @@ func (s *Service) UpdateLocation(ctx context.Context, p auth.Principal, code str
 		}
 		out = l
 		return tx.EventInsert(ctx, s.event("location.updated", "location", l.Code, "", p.Actor(),
-			map[string]any{"kind": l.Kind, "name": l.Name, "active": l.Active}))
+			map[string]any{"kind": l.Kind, "name": l.Name, "active": l.Active, "carrier": l.Carrier}))
 	})
 	return out, err
 }

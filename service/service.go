@@ -16,6 +16,7 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/carrier"
 	"github.com/orderly-oms/orderly/connector"
 	"github.com/orderly-oms/orderly/store"
 )
@@ -38,6 +39,11 @@ type Service struct {
 	// EasyPostWebhookSecret verifies POST /webhooks/easypost/{account}
 	// (ORDERLY_EASYPOST_WEBHOOK_SECRET); empty refuses every delivery.
 	EasyPostWebhookSecret string
+	// Carriers maps a location's carrier kind (inventory.CarrierTableRate,
+	// inventory.CarrierEasyPost) to the configured carrier that rates and
+	// labels its parcels. A kind missing here is not configured: rates
+	// and labels at its locations are refused (422, carrier).
+	Carriers map[string]carrier.Carrier
 }
 
 // New returns a service over st. A nil clock is the system clock; a nil

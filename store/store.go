@@ -367,6 +367,17 @@ type Querier interface {
 	// sh.Version. A stale version is ErrVersionConflict; an unknown id
 	// KindNotFound.
 	ShipmentUpdate(ctx context.Context, sh *fulfilment.Shipment) error
+
+	// LabelInsert stores a bought label (PDF included). A taken id is
+	// ErrDuplicate; an unknown fulfilment order KindInvalid.
+	LabelInsert(ctx context.Context, l *fulfilment.Label) error
+	// LabelGet returns a label with its PDF, or KindNotFound.
+	LabelGet(ctx context.Context, id string) (*fulfilment.Label, error)
+	// TrackingNumberNext returns the next number of the table-rate
+	// tracking sequence: positive, never the same twice (gaps are
+	// allowed). Call it outside a transaction: the number is then taken
+	// for good, whatever becomes of the label.
+	TrackingNumberNext(ctx context.Context) (int64, error)
 }
 
 // FulfilmentOrderListParams filters and pages fulfilment orders. Zero

@@ -275,3 +275,15 @@ func TestLabelContent(t *testing.T) {
 		t.Fatal("label is not deterministic")
 	}
 }
+
+func TestDefaultTable(t *testing.T) {
+	cfg := Default()
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("the built-in table is invalid: %v", err)
+	}
+	for country, zone := range map[string]string{"GB": "domestic", "DE": "europe", "US": "world"} {
+		if got := cfg.Zone(country); got != zone {
+			t.Errorf("zone of %s = %q, want %q", country, got, zone)
+		}
+	}
+}

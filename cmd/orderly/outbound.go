@@ -22,11 +22,13 @@ type outboundConfig struct {
 	// easypostWebhookSecret (ORDERLY_EASYPOST_WEBHOOK_SECRET) verifies
 	// EasyPost's tracker webhooks; empty refuses them.
 	easypostWebhookSecret string
+	// carriers configures the carriers locations rate and label with.
+	carriers carriersConfig
 }
 
 func outboundFromEnv(getenv func(string) string) outboundConfig {
 	return outboundConfig{natsURL: getenv("ORDERLY_NATS_URL"), allowPrivate: getenv("ORDERLY_ALLOW_PRIVATE_WEBHOOKS") == "1",
-		easypostWebhookSecret: getenv("ORDERLY_EASYPOST_WEBHOOK_SECRET")}
+		easypostWebhookSecret: getenv("ORDERLY_EASYPOST_WEBHOOK_SECRET"), carriers: carriersFromEnv(getenv)}
 }
 
 // startBackground starts this node's job runner and event dispatcher (see

@@ -215,6 +215,9 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	svc := service.New(st, orderly.SystemClock{}, log)
 	svc.AllowPrivateWebhooks = oc.allowPrivate
 	svc.EasyPostWebhookSecret = oc.easypostWebhookSecret
+	if err := configureCarriers(svc, oc.carriers); err != nil {
+		return err
+	}
 	if withDemo {
 		secret, err := demo.Seed(ctx, svc)
 		if err != nil {

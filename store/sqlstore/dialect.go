@@ -39,6 +39,11 @@ type Dialect struct {
 	// consumes no number).
 	OrderNumberTaken string
 
+	// NextTrackingNumber is a statement returning one row, one column:
+	// the next number of the table-rate tracking sequence (nextval of a
+	// sequence on PostgreSQL; the counter row moved on SQLite).
+	NextTrackingNumber string
+
 	// ForUpdate is appended to a SELECT of rows (balances, an order) that must stay locked
 	// until the transaction ends: " FOR UPDATE" on PostgreSQL. SQLite has
 	// no row locks and needs none (its one writer already excludes every

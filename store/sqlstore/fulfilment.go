@@ -233,3 +233,42 @@ func (q *Querier) ShipmentUpdate(ctx context.Context, sh *fulfilment.Shipment) e
 	sh.Version++
 	return nil
 }
+
+const labelColumns = `id, fulfilment_order_id, carrier, service, tracking_number, url, amount, currency, carrier_ref, pdf, created_at`
+
+// LabelInsert implements store.Querier.
+func (q *Querier) LabelInsert(ctx context.Context, l *fulfilment.Label) error {
+	if l.ID == "" {
+		l.ID = orderly.NewID()
+	}
+	var pdf any // NULL when the carrier keeps the document
+	if len(l.PDF) > 0 {
+		pdf = l.PDF
+	}
+	n, err := q.write.exec(ctx, `INSERT INTO labels (`+labelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		l.ID, l.FulfilmentOrderID, l.Carrier, l.Service, l.TrackingNumber, l.URL, l.Amount, l.Currency, l.CarrierRef, pdf, l.CreatedAt)
+	if orderly.KindOf(err) == orderly.KindInvalid {
+		return orderly.Errorf(orderly.KindInvalid, "label %s: fulfilment order %s does not exist", l.ID, l.FulfilmentOrderID)
+	}
+	return inserted(n, err, "label %s already exists", l.ID)
+}
+
+// LabelGet implements store.Querier.
+func (q *Querier) LabelGet(ctx context.Context, id string) (*fulfilment.Label, error) {
+	var l fulfilment.Label
+	err := q.read.queryRow(ctx, `SELECT `+labelColumns+` FROM labels WHERE id = ?`, id).Scan(&l.ID, &l.FulfilmentOrderID,
+		&l.Carrier, &l.Service, &l.TrackingNumber, &l.URL, &l.Amount, &l.Currency, &l.CarrierRef, &l.PDF, &l.CreatedAt)
+	if err != nil {
+		return nil, renotFound(err, "label %s not found", id)
+	}
+	return &l, nil
+}
+
+// TrackingNumberNext implements store.Querier.
+func (q *Querier) TrackingNumberNext(ctx context.Context) (int64, error) {
+	var n int64
+	if err := q.write.queryRow(ctx, q.d.NextTrackingNumber).Scan(&n); err != nil {
+		return 0, fmt.Errorf("tracking number sequence: %w", err)
+	}
+	return n, nil
+}

@@ -162,14 +162,14 @@ func updated(n int64, err error, notFound string, args ...any) error {
 	return nil
 }
 
-const locationColumns = `code, name, kind, address, lat, lon, active, priority, ships_to, modes, daily_capacity, cost_per_shipment, created_at, updated_at`
+const locationColumns = `code, name, kind, address, lat, lon, active, priority, ships_to, modes, daily_capacity, cost_per_shipment, carrier, created_at, updated_at`
 
 func scanLocation(s scanner) (*inventory.Location, error) {
 	var l inventory.Location
 	var kind string
 	var addr, shipsTo, modes []byte
 	if err := s.Scan(&l.Code, &l.Name, &kind, &addr, &l.Lat, &l.Lon, &l.Active, &l.Priority, &shipsTo, &modes,
-		&l.DailyCapacity, &l.CostPerShipment, &l.CreatedAt, &l.UpdatedAt); err != nil {
+		&l.DailyCapacity, &l.CostPerShipment, &l.Carrier, &l.CreatedAt, &l.UpdatedAt); err != nil {
 		return nil, err
 	}
 	l.Kind = inventory.LocationKind(kind)
@@ -218,9 +218,9 @@ func (q *Querier) LocationInsert(ctx context.Context, l *inventory.Location) err
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `INSERT INTO locations (`+locationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	n, err := q.write.exec(ctx, `INSERT INTO locations (`+locationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		l.Code, l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.Priority, shipsTo, modes, l.DailyCapacity, l.CostPerShipment,
-		l.CreatedAt, l.UpdatedAt)
+		l.Carrier, l.CreatedAt, l.UpdatedAt)
 	return inserted(n, err, "location %q already exists", l.Code)
 }
 
@@ -245,9 +245,9 @@ func (q *Querier) LocationUpdate(ctx context.Context, l *inventory.Location) err
 		return err
 	}
 	n, err := q.write.exec(ctx, `UPDATE locations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?, active = ?,
-		priority = ?, ships_to = ?, modes = ?, daily_capacity = ?, cost_per_shipment = ?, updated_at = ? WHERE code = ?`,
+		priority = ?, ships_to = ?, modes = ?, daily_capacity = ?, cost_per_shipment = ?, carrier = ?, updated_at = ? WHERE code = ?`,
 		l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.Priority, shipsTo, modes, l.DailyCapacity, l.CostPerShipment,
-		l.UpdatedAt, l.Code)
+		l.Carrier, l.UpdatedAt, l.Code)
 	return updated(n, err, "location %q not found", l.Code)
 }
 

@@ -136,7 +136,7 @@ func newLocation(code string, lat, lon *float64) *inventory.Location {
 	return &inventory.Location{
 		Code: code, Name: "Location " + code, Kind: inventory.LocationWarehouse,
 		Address: orderly.Address{Line1: "Unit 4", City: "Leeds", Country: "GB", Lat: lat, Lon: lon},
-		Lat:     lat, Lon: lon, Active: true, CreatedAt: T0, UpdatedAt: T0,
+		Lat:     lat, Lon: lon, Active: true, Carrier: inventory.CarrierTableRate, CreatedAt: T0, UpdatedAt: T0,
 	}
 }
 

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -121,4 +122,70 @@ func testShipments(t *testing.T, s store.Store) {
 	stale := *got
 	stale.Version = 1
 	wantIs(t, "stale", s.ShipmentUpdate(ctx, &stale), store.ErrVersionConflict)
+}
+
+func testLabels(t *testing.T, s store.Store) {
+	mustStock(t, s, []string{"leeds"}, nil)
+	mustInsertChannels(t, s, "web")
+	o := mustInsertOrder(t, s, NewOrder("web", "L1"))
+	fos := newFulfilmentOrders(o, 1, pk(o.Lines[0].ID, o.Lines[0].SKU, "leeds", 1))
+	ok(t, "insert fulfilment order", s.FulfilmentOrderInsert(ctx, fos...))
+
+	// A table-rate label keeps its PDF; an EasyPost one only its URL.
+	pdf := &fulfilment.Label{FulfilmentOrderID: fos[0].ID, Carrier: "table-rate", Service: "standard",
+		TrackingNumber: "OR00000000013", Amount: 450, Currency: "EUR", PDF: []byte("%PDF-1.3\x00\xff binary"), CreatedAt: at(2)}
+	ok(t, "insert", s.LabelInsert(ctx, pdf))
+	if pdf.ID == "" {
+		t.Fatal("insert gave the label no id")
+	}
+	got, err := s.LabelGet(ctx, pdf.ID)
+	ok(t, "get", err)
+	equal(t, "label", got, pdf)
+	url := &fulfilment.Label{ID: orderly.NewID(), FulfilmentOrderID: fos[0].ID, Carrier: "USPS", Service: "Priority",
+		TrackingNumber: "9400100000000000000000", URL: "https://easypost.example/label.pdf", CarrierRef: "shp_1", CreatedAt: at(3)}
+	ok(t, "insert without pdf", s.LabelInsert(ctx, url))
+	got, err = s.LabelGet(ctx, url.ID)
+	ok(t, "get without pdf", err)
+	if len(got.PDF) != 0 {
+		t.Errorf("pdf %q, want none", got.PDF)
+	}
+	got.PDF = nil
+	equal(t, "label without pdf", got, url)
+
+	wantIs(t, "duplicate", s.LabelInsert(ctx, pdf), store.ErrDuplicate)
+	_, err = s.LabelGet(ctx, "nope")
+	wantKind(t, "get unknown", err, orderly.KindNotFound)
+	wantKind(t, "unknown fulfilment order", s.InTx(ctx, func(tx store.Querier) error {
+		return tx.LabelInsert(ctx, &fulfilment.Label{FulfilmentOrderID: "nope", Carrier: "x", CreatedAt: at(4)})
+	}), orderly.KindInvalid)
+}
+
+func testTrackingNumberNext(t *testing.T, s store.Store) {
+	const workers, each = 4, 25
+	var (
+		mu   sync.Mutex
+		seen = map[int64]bool{}
+		wg   sync.WaitGroup
+	)
+	for range workers {
+		wg.Go(func() {
+			for range each {
+				n, err := s.TrackingNumberNext(ctx)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				if n < 1 || seen[n] {
+					t.Errorf("tracking number %d: not positive or given twice", n)
+				}
+				seen[n] = true
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if len(seen) != workers*each {
+		t.Errorf("%d numbers, want %d", len(seen), workers*each)
+	}
 }

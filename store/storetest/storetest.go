@@ -95,6 +95,8 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RoutingDecisions", testRoutingDecisions},
 		{"FulfilmentOrders", testFulfilmentOrders},
 		{"Shipments", testShipments},
+		{"Labels", testLabels},
+		{"TrackingNumberNext", testTrackingNumberNext},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +193,7 @@ func testLocation(t *testing.T, s store.Store) {
 	wantKind(t, "get unknown", err, orderly.KindNotFound)
 
 	l.Name, l.Kind, l.Active, l.Lat, l.Lon = "Leeds store", inventory.LocationStore, false, nil, ptr(0.0)
+	l.Carrier = inventory.CarrierEasyPost
 	l.Address = orderly.Address{City: "Leeds", Country: "GB"}
 	l.UpdatedAt = at(1)
 	ok(t, "update", s.LocationUpdate(ctx, l))
