@@ -178,12 +178,31 @@ type allocationView struct {
 	Location  string    `json:"location" doc:"The location holding the reserved units."`
 	Quantity  int64     `json:"quantity" doc:"Units still reserved there."`
 	CreatedAt time.Time `json:"created_at"`
+	// Explanation is the receipt of the routing that placed these units.
+	Explanation *routing.Explanation `json:"explanation" doc:"Why the units sit at this location: the explanation of the routing decision that placed them (every candidate, the filter that dropped it or its scores, the plan). null for units reserved before routing was recorded."`
 }
 
-func newAllocationViews(allocs []*inventory.Allocation) []allocationView {
+// decidedRouting is one stored routing decision, decoded.
+type decidedRouting struct {
+	at          time.Time
+	explanation *routing.Explanation
+}
+
+// newAllocationViews renders allocations, each with the explanation of the
+// decision that placed it: a decision is stored in the transaction that
+// reserves, after the allocations, so it is the first decision made at or
+// after the allocation's creation.
+func newAllocationViews(allocs []*inventory.Allocation, decided []decidedRouting) []allocationView {
 	out := make([]allocationView, len(allocs))
 	for i, a := range allocs {
-		out[i] = allocationView{ID: a.ID, LineID: a.LineID, SKU: a.SKU, Location: a.Location, Quantity: a.Quantity, CreatedAt: a.CreatedAt}
+		v := allocationView{ID: a.ID, LineID: a.LineID, SKU: a.SKU, Location: a.Location, Quantity: a.Quantity, CreatedAt: a.CreatedAt}
+		for _, d := range decided {
+			if !d.at.Before(a.CreatedAt) {
+				v.Explanation = d.explanation
+				break
+			}
+		}
+		out[i] = v
 	}
 	return out
 }
@@ -285,12 +304,17 @@ func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var rv *routingView
-	if n := len(decisions); n > 0 {
-		d := decisions[n-1]
-		rv = &routingView{RuleSetVersion: d.RuleSetVersion, RoutedAt: d.CreatedAt, Decisions: n}
-		if err := json.Unmarshal(d.Explanation, &rv.Explanation); err != nil {
+	decided := make([]decidedRouting, len(decisions))
+	for i, d := range decisions {
+		var e routing.Explanation
+		if err := json.Unmarshal(d.Explanation, &e); err != nil {
 			return fmt.Errorf("order %s: decode routing explanation: %w", o.ID, err)
 		}
+		decided[i] = decidedRouting{at: d.CreatedAt, explanation: &e}
+	}
+	if n := len(decisions); n > 0 {
+		d := decisions[n-1]
+		rv = &routingView{RuleSetVersion: d.RuleSetVersion, RoutedAt: d.CreatedAt, Decisions: n, Explanation: *decided[n-1].explanation}
 	}
 	fos, shs, err := a.svc.OrderFulfilment(r.Context(), p, o.ID)
 	if err != nil {
@@ -303,7 +327,7 @@ func (a *api) getOrder(w http.ResponseWriter, r *http.Request) error {
 		shs = []*fulfilment.Shipment{}
 	}
 	return writeJSON(w, http.StatusOK, orderDetailView{orderView: newOrderView(o),
-		Allocations: newAllocationViews(allocs), Timeline: events, Routing: rv, FulfilmentOrders: fos, Shipments: shs})
+		Allocations: newAllocationViews(allocs, decided), Timeline: events, Routing: rv, FulfilmentOrders: fos, Shipments: shs})
 }
 
 func (a *api) holdOrder(w http.ResponseWriter, r *http.Request) error {

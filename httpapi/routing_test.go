@@ -64,6 +64,14 @@ func TestCaptureRouting(t *testing.T) {
 			cands[0].(map[string]any)["outcome"] != "chosen" || cands[1].(map[string]any)["outcome"] != "ranked" {
 			t.Errorf("candidates %v", cands)
 		}
+		// Each allocation carries the receipt of the routing that placed it.
+		allocs := d["allocations"].([]any)
+		if len(allocs) != 1 {
+			t.Fatalf("allocations %v", allocs)
+		}
+		if ae, _ := allocs[0].(map[string]any)["explanation"].(map[string]any); ae == nil || ae["summary"] != exp["summary"] {
+			t.Errorf("allocations[0].explanation %v, want the order's routing explanation", allocs[0])
+		}
 		if got := timelineTypes(d); got != "order.created order.routed order.allocated fulfilment.requested" {
 			t.Errorf("timeline %s", got)
 		}
