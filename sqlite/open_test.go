@@ -38,6 +38,7 @@ func TestPragmas(t *testing.T) {
 			"synchronous":  "2", // FULL
 			"foreign_keys": "1",
 			"busy_timeout": "5000",
+			"temp_store":   "2", // MEMORY
 		} {
 			var got string
 			if err := db.QueryRowContext(ctx, "PRAGMA "+pragma).Scan(&got); err != nil {

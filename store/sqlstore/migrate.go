@@ -73,7 +73,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		return err
 	}
 	if applied == nil {
-		err := s.runTx(ctx, func(c conn) error {
+		err := s.soloTx(ctx, func(c conn) error {
 			if err := s.lockMigrations(ctx, c); err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ func (s *Store) Migrate(ctx context.Context) error {
 		if _, ok := applied[m.name]; ok {
 			continue
 		}
-		err := s.runTx(ctx, func(c conn) error {
+		err := s.soloTx(ctx, func(c conn) error {
 			if err := s.lockMigrations(ctx, c); err != nil {
 				return err
 			}

@@ -26,6 +26,11 @@ type Config struct {
 	// Migrations holds the backend's numbered NNNN_name.sql files at its
 	// root.
 	Migrations fs.FS
+	// GroupCommit, if above zero, runs concurrent write transactions
+	// together, up to that many in one database transaction (group.go).
+	// For a backend with one writer (SQLite); the transactions must not
+	// depend on running in separate database transactions.
+	GroupCommit int
 }
 
 // MaxTxAttempts bounds how many times InTx runs a transaction that the
@@ -38,12 +43,16 @@ const MaxTxAttempts = 4
 // PoolStats and Close.
 type Store struct {
 	*Querier
-	cfg Config
+	cfg   Config
+	group *committer // nil without GroupCommit
 }
 
 // New returns the shared part of a store.
 func New(cfg Config) *Store {
 	s := &Store{cfg: cfg}
+	if cfg.GroupCommit > 0 {
+		s.group = newCommitter(s, cfg.GroupCommit)
+	}
 	s.Querier = &Querier{
 		d:      cfg.Dialect,
 		read:   conn{raw: cfg.Read, d: cfg.Dialect},
@@ -82,6 +91,15 @@ func (s *Store) retryTx(ctx context.Context, fn func(c conn) error) error {
 // runTx runs fn in one transaction, committing if it returns nil and
 // rolling back otherwise, including when fn panics (the panic goes on).
 func (s *Store) runTx(ctx context.Context, fn func(c conn) error) error {
+	if s.group != nil {
+		return s.group.run(ctx, fn)
+	}
+	return s.soloTx(ctx, fn)
+}
+
+// soloTx runs fn in a database transaction of its own, never batched:
+// for migrations, whose DDL must not share a transaction with anything.
+func (s *Store) soloTx(ctx context.Context, fn func(c conn) error) error {
 	tx, err := s.cfg.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", s.cfg.Dialect.Interpret(err))
