@@ -47,6 +47,10 @@ func (fx *Fixture) Received(sku string) int64 {
 	return n
 }
 
+// snapshotChunk is how many SKUs one seeding stock count carries: well
+// inside the API's 10,000-item and 1 MiB limits.
+const snapshotChunk = 5000
+
 // seedConcurrency is how many seeding requests run at once at least.
 const seedConcurrency = 16
 
@@ -120,26 +124,41 @@ func Seed(ctx context.Context, c *Client, cfg Config, prefix string) (*Fixture, 
 		tick.stop()
 		return nil, err
 	}
-	type adj struct {
-		sku string
-		loc int
-		qty int64
+	// Stock arrives as partial stock counts (snapshots applied), up to
+	// snapshotChunk SKUs per request: two million balances (100,000 SKUs
+	// at 20 locations) take 200 requests instead of two million
+	// adjustments. The ledger records them as count movements.
+	type chunk struct {
+		loc      int
+		from, to int
 	}
-	var adjs []adj
+	var chunks []chunk
+	for j := range fx.Locations {
+		for from := 0; from < len(fx.SKUs); from += snapshotChunk {
+			chunks = append(chunks, chunk{j, from, min(from+snapshotChunk, len(fx.SKUs))})
+		}
+	}
 	for _, p := range fx.SKUs {
-		for j, q := range fx.Stock[p.SKU] {
+		for _, q := range fx.Stock[p.SKU] {
 			if q > 0 {
-				adjs = append(adjs, adj{p.SKU, j, q})
+				fx.Balances++
 			}
 		}
 	}
-	fx.Balances = len(adjs)
-	err = parallel(ctx, len(adjs), conc, func(ctx context.Context, i int) error {
-		a := adjs[i]
-		err := post(ctx, c, "/api/v1/inventory/adjustments", map[string]any{
-			"location": fx.Locations[a.loc], "sku": a.sku, "delta": a.qty, "reason": "receive", "reference": "PO-" + prefix,
+	// Snapshots of one location queue behind each other's row locks, so
+	// more requests at once than locations buy nothing.
+	err = parallel(ctx, len(chunks), min(conc, len(fx.Locations)), func(ctx context.Context, i int) error {
+		ch := chunks[i]
+		items := make([]map[string]any, 0, ch.to-ch.from)
+		for _, p := range fx.SKUs[ch.from:ch.to] {
+			if q := fx.Stock[p.SKU][ch.loc]; q > 0 {
+				items = append(items, map[string]any{"sku": p.SKU, "on_hand": q})
+			}
+		}
+		err := post(ctx, c, "/api/v1/inventory/snapshots", map[string]any{
+			"location": fx.Locations[ch.loc], "mode": "partial", "apply": true, "items": items,
 		})
-		done.Add(1)
+		done.Add(int64(len(items)))
 		return err
 	})
 	tick.stop()
@@ -211,7 +230,7 @@ func newTicker(cfg Config, what string, done *atomic.Int64) *ticker {
 			case <-t.stopc:
 				return
 			case <-tk.C:
-				cfg.progress("%s: %d requests in %s", what, done.Load(), time.Since(started).Round(time.Second))
+				cfg.progress("%s: %d SKUs and balances in %s", what, done.Load(), time.Since(started).Round(time.Second))
 			}
 		}
 	})
