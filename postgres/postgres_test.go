@@ -9,7 +9,9 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/internal/dbtest"
+	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/postgres"
 	"github.com/orderly-oms/orderly/store"
 	"github.com/orderly-oms/orderly/store/sqlstore"
@@ -53,30 +55,46 @@ func TestLedgerCheckTampered(t *testing.T) {
 }
 
 // TestInTxRetriesDeadlock makes two transactions deadlock; PostgreSQL
-// aborts one, and InTx must run it again so that both succeed.
+// aborts one, and InTx must run it again so that both succeed. Each
+// transaction moves stock at two locations in opposite orders: the
+// movements add to the balance in SQL, so the retried victim cannot lose
+// the other's change (a read-then-write of the same rows in Go could, at
+// READ COMMITTED, which is what an earlier version of this test did and
+// why it failed now and then under load).
 func TestInTxRetriesDeadlock(t *testing.T) {
 	t.Parallel()
 	s := dbtest.Postgres(t)
 	ctx := context.Background()
-	for _, code := range []string{"a", "b"} {
-		if err := s.ChannelInsert(ctx, storetest.NewChannel(code)); err != nil {
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	for _, code := range []string{"A", "B"} {
+		if err := s.LocationInsert(ctx, &inventory.Location{Code: code, Name: "Location " + code, Kind: inventory.LocationWarehouse,
+			Address: orderly.Address{Line1: "Unit 4", City: "Leeds", Country: "GB"}, Active: true,
+			Carrier: inventory.CarrierTableRate, CreatedAt: at, UpdatedAt: at}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.SKUInsert(ctx, &inventory.SKU{SKU: "S", Name: "Item", CreatedAt: at, UpdatedAt: at}); err != nil {
+		t.Fatal(err)
+	}
+	move := func(tx store.Querier, loc string, delta int64) error {
+		_, err := tx.StockMove(ctx, &inventory.Movement{SKU: "S", Location: loc, DeltaOnHand: delta,
+			Reason: inventory.ReasonReceive, Reference: "test", Actor: "test", At: at})
+		return err
+	}
+	for _, loc := range []string{"A", "B"} {
+		if err := move(s, loc, 100); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var attempts atomic.Int32
 	var locked sync.WaitGroup // both hold their first row
 	locked.Add(2)
-	update := func(first, second string) error {
+	update := func(first, second string, delta int64) error {
 		firstAttempt := true
 		return s.InTx(ctx, func(tx store.Querier) error {
 			attempts.Add(1)
-			for i, code := range []string{first, second} {
-				c, err := tx.ChannelGet(ctx, code)
-				if err != nil {
-					return err
-				}
-				c.Name += "+"
-				if err := tx.ChannelUpdate(ctx, c); err != nil {
+			for i, loc := range []string{first, second} {
+				if err := move(tx, loc, delta); err != nil {
 					return err
 				}
 				if i == 0 && firstAttempt {
@@ -90,8 +108,8 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, 2)
-	wg.Go(func() { errs[0] = update("a", "b") })
-	wg.Go(func() { errs[1] = update("b", "a") })
+	wg.Go(func() { errs[0] = update("A", "B", 1) })
+	wg.Go(func() { errs[1] = update("B", "A", 10) })
 	wg.Wait()
 	for i, err := range errs {
 		if err != nil {
@@ -104,13 +122,13 @@ func TestInTxRetriesDeadlock(t *testing.T) {
 	if n := attempts.Load(); n < 3 || n > 2*sqlstore.MaxTxAttempts {
 		t.Errorf("%d attempts, want 3 to %d (a deadlock victim run again)", n, 2*sqlstore.MaxTxAttempts)
 	}
-	for _, code := range []string{"a", "b"} {
-		c, err := s.ChannelGet(ctx, code)
+	for _, loc := range []string{"A", "B"} {
+		bals, err := s.BalanceList(ctx, store.BalanceListParams{Location: loc, SKU: "S"})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if want := "Channel " + code + "++"; c.Name != want {
-			t.Errorf("channel %s named %q, want %q", code, c.Name, want)
+		if len(bals) != 1 || bals[0].OnHand != 111 {
+			t.Errorf("balance at %s: %+v, want on hand 111 (100 + 1 + 10)", loc, bals)
 		}
 	}
 }
