@@ -49,7 +49,7 @@ func TestGroupCommitIsolation(t *testing.T) {
 					// failure the caller may handle, leaving it usable.
 					err := tx.SKUInsert(ctx, &inventory.SKU{SKU: fmt.Sprintf("G-%03d-a", i), Name: "dup", CreatedAt: at, UpdatedAt: at})
 					if !errors.Is(err, store.ErrDuplicate) {
-						return fmt.Errorf("second insert: %v, want a duplicate", err)
+						return fmt.Errorf("second insert: %w, want a duplicate", err)
 					}
 				}
 				return nil

@@ -144,7 +144,7 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 			broken = true
 			break
 		}
-		err, p := r.call(c)
+		p, err := r.call(c)
 		if err == nil && p == nil {
 			if _, err := c.exec(ctx, `RELEASE group_tx`); err == nil {
 				done = append(done, r)
@@ -193,13 +193,13 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 }
 
 // call runs the request's fn, catching a panic so that the batch goes on.
-func (r *txRequest) call(c conn) (err error, panicked any) {
+func (r *txRequest) call(c conn) (panicked any, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			panicked = p
 		}
 	}()
-	return r.fn(c), nil
+	return nil, r.fn(c)
 }
 
 func (r *txRequest) finish(err error, panicked any) {
