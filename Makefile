@@ -25,10 +25,15 @@ test: ## run every test with the race detector (PostgreSQL too when ORDERLY_TEST
 	fi
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
 
+.PHONY: test-long
+test-long: ## crash-safety (SIGKILL ×10) and two-node tests, a few minutes (PostgreSQL parts need ORDERLY_TEST_POSTGRES_URL)
+	$(GO) test -tags long -run 'TestCrashSafety|TestTwoNodes' -count=1 -timeout 15m -v ./cmd/orderly/
+
 .PHONY: lint
 lint: ## gofmt, go vet and golangci-lint
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	$(GO) vet -tags long ./cmd/orderly/
 	$(LINT) run $(PKGS)
 
 .PHONY: bench
@@ -41,12 +46,15 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run='^$$' -fuzz=FuzzParseAmount -fuzztime=$${FUZZTIME:-30s} .
 	$(GO) test -run='^$$' -fuzz=FuzzParseRuleSet -fuzztime=$${FUZZTIME:-30s} ./routing/
 	$(GO) test -run='^$$' -fuzz=FuzzParseEvent -fuzztime=$${FUZZTIME:-30s} ./carrier/easypost/
+	$(GO) test -run='^$$' -fuzz=FuzzSafeNext -fuzztime=$${FUZZTIME:-30s} ./web/
+	$(GO) test -run='^$$' -fuzz=FuzzCSV -fuzztime=$${FUZZTIME:-30s} ./orderimport/
+	$(GO) test -run='^$$' -fuzz=FuzzJSONL -fuzztime=$${FUZZTIME:-30s} ./orderimport/
 	for p in shopify woocommerce amazon; do \
 		$(GO) test -run='^$$' -fuzz=FuzzParseOrder -fuzztime=$${FUZZTIME:-30s} ./connector/$$p/ || exit 1; \
 	done
 
 .PHONY: verify
-verify: lint test ## everything CI checks
+verify: lint test test-long ## everything CI checks
 
 .PHONY: clean
 clean: ## remove build output

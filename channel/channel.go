@@ -1,7 +1,8 @@
 // Package channel owns sales channels — the storefronts, marketplaces, POS
 // and phone lines orders come from — and each channel's policy: the rules
-// (cancellation and return windows, partial cancellation) that differ from
-// one channel to the next and are modelled as data.
+// (cancellation and return windows, partial cancellation, who refunds, how
+// soon shipment must be confirmed, whether the customer may be emailed)
+// that differ from one channel to the next and are modelled as data.
 //
 // It is pure domain logic and imports only the orderly package.
 package channel
@@ -73,12 +74,52 @@ type Policy struct {
 	ReturnWindowDays int `json:"return_window_days"`
 	// PartialCancellation says whether single lines may be cancelled.
 	PartialCancellation bool `json:"partial_cancellation"`
+	// Refunds says who pays refunds back to the customer: the merchant
+	// (through Orderly's payment records) or the marketplace (which refunds
+	// its buyer itself; Orderly only records that it happened).
+	Refunds Refunder `json:"refunds"`
+	// ConfirmShipmentWithinHours is how many hours after placement the
+	// channel requires shipment to be confirmed back to it (marketplaces
+	// penalise late confirmation); 0 means no deadline.
+	ConfirmShipmentWithinHours int `json:"confirm_shipment_within_hours"`
+	// MayEmailCustomer says whether Orderly may email the customer
+	// directly; marketplaces that mask their buyers' addresses forbid it.
+	MayEmailCustomer bool `json:"may_email_customer"`
 }
 
+// Refunder is who refunds a channel's customers.
+type Refunder string
+
+// The refunders. The empty value, from a policy stored before the field
+// existed or built in code without it, means RefundsMerchant.
+const (
+	RefundsMerchant    Refunder = "merchant"
+	RefundsMarketplace Refunder = "marketplace"
+)
+
+// Valid reports whether r is a refunder (or empty, meaning merchant).
+func (r Refunder) Valid() bool {
+	return r == "" || r == RefundsMerchant || r == RefundsMarketplace
+}
+
+// Refunder returns who refunds: Refunds, with empty meaning merchant.
+func (p Policy) Refunder() Refunder {
+	if p.Refunds == "" {
+		return RefundsMerchant
+	}
+	return p.Refunds
+}
+
+// MaxConfirmShipmentHours bounds ConfirmShipmentWithinHours (a year).
+const MaxConfirmShipmentHours = 24 * 366
+
 // DefaultPolicy is the policy of a channel created without one: cancel any
-// time before shipping, 30-day returns, partial cancellation allowed.
+// time before shipping, 30-day returns, partial cancellation allowed, the
+// merchant refunds, no shipment-confirmation deadline, the customer may be
+// emailed.
 func DefaultPolicy() Policy {
-	return Policy{CancellationWindowMinutes: 0, ReturnWindowDays: 30, PartialCancellation: true}
+	return Policy{CancellationWindowMinutes: 0, ReturnWindowDays: 30, PartialCancellation: true,
+		Refunds: RefundsMerchant, ConfirmShipmentWithinHours: 0, MayEmailCustomer: true}
 }
 
 var codeRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
@@ -119,6 +160,12 @@ func (c *Channel) Validate() error {
 	}
 	if c.Policy.ReturnWindowDays < 0 {
 		p.Add("policy.return_window_days", "must not be negative")
+	}
+	if !c.Policy.Refunds.Valid() {
+		p.Add("policy.refunds", "must be merchant or marketplace")
+	}
+	if h := c.Policy.ConfirmShipmentWithinHours; h < 0 || h > MaxConfirmShipmentHours {
+		p.Add("policy.confirm_shipment_within_hours", "must be between 0 and %d", MaxConfirmShipmentHours)
 	}
 	return p.Err()
 }

@@ -108,7 +108,8 @@ func TestRoleMatrix(t *testing.T) {
 		// Every route of the table is in the matrix.
 		for _, rt := range b.api.routes() {
 			found := rt.public || slices.Contains(fulfilmentMatrixRoutes, rt.pattern()) || // TestFulfilmentRoleMatrix
-				slices.Contains(integrationsMatrixRoutes, rt.pattern()) // TestIntegrationsRoleMatrix
+				slices.Contains(integrationsMatrixRoutes, rt.pattern()) || // TestIntegrationsRoleMatrix
+				slices.Contains(importsMatrixRoutes, rt.pattern()) // TestImportsRoleMatrix
 			for _, r := range rows("x", "1001", "x") {
 				path, _, _ := strings.Cut(r.path, "?")
 				found = found || r.method == rt.method && pathMatches(rt.path, path)

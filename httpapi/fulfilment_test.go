@@ -339,9 +339,12 @@ func TestCancelLines(t *testing.T) {
 		if p["code"] != "cancellation_policy" || !strings.Contains(p["detail"].(string), "policy.cancellation_window_minutes") {
 			t.Fatalf("problem %v", p)
 		}
-		// A policy without partial cancellation: 409 naming it.
+		// A policy without partial cancellation: 409 naming it. The policy
+		// in force is the one copied onto the order when it was placed, so
+		// the change governs orders placed after it.
 		b.patch(t, "admin", "/api/v1/channels/web", `{"policy":{"cancellation_window_minutes":0,"partial_cancellation":false,"return_window_days":30}}`).want(t, 200)
-		p = b.post(t, "agent", "/api/v1/orders/"+o2["id"].(string)+"/cancel", `{"reason":"x","lines":[{"line_id":"`+lineIDs(o2)[0]+`","quantity":1}]}`).
+		o3 := b.post(t, "admin", "/api/v1/orders", orderWith(chWeb, "PC-3", false, sku1, 2)).want(t, 201).json(t)
+		p = b.post(t, "agent", "/api/v1/orders/"+o3["id"].(string)+"/cancel", `{"reason":"x","lines":[{"line_id":"`+lineIDs(o3)[0]+`","quantity":1}]}`).
 			wantProblem(t, 409, "")
 		if p["code"] != "cancellation_policy" || !strings.Contains(p["detail"].(string), "policy.partial_cancellation") {
 			t.Fatalf("problem %v", p)

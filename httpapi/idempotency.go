@@ -75,10 +75,14 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 		if existing == nil {
 			break // ours: run the request
 		}
-		stale := existing.Status == 0 && existing.LockedAt.Before(now.Add(-a.idem.staleAfter))
-		if stale {
-			// The first request died before answering; nothing was
-			// recorded, so whatever body this one has, it may run.
+		// In progress: claimed (0), or applied (a transaction of it
+		// committed) with its response not yet recorded.
+		inProgress := existing.Status == 0 || existing.Status == store.IdempotencyApplied
+		stale := inProgress && existing.LockedAt.Before(now.Add(-a.idem.staleAfter))
+		if stale && existing.Status == 0 {
+			// The first request died before answering, and before it
+			// committed anything (store.MarkIdempotency), so whatever body
+			// this one has, it may run.
 			took, err := st.IdempotencyReclaim(ctx, scope, key, hash, now.Add(-a.idem.staleAfter), now)
 			if err != nil {
 				a.writeError(w, r, err)
@@ -95,8 +99,16 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 				Fields:  []orderly.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different request body"}}})
 			return
 		}
-		if existing.Status != 0 {
+		if !inProgress {
 			a.replay(w, r, rt, existing)
+			return
+		}
+		if stale {
+			// Applied, then the process died before recording the
+			// response: running it again would apply it twice.
+			a.writeError(w, r, &orderly.Error{Kind: orderly.KindConflict, Code: "idempotency_response_lost",
+				Message: "the request with this Idempotency-Key was carried out, but the server stopped before recording its " +
+					"response; it will not run again: read the resource to see the result"})
 			return
 		}
 		// The first request is still running: wait a little for its
@@ -127,6 +139,12 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 		// the panic reach the recovery middleware.
 		_ = st.IdempotencyDelete(context.WithoutCancel(ctx), scope, key)
 	}()
+	if !rt.rerunSafe {
+		// Every write transaction of the request marks the key applied
+		// as it commits (store.MarkIdempotency), so that a retry after a
+		// crash never runs a committed change again.
+		r = r.WithContext(store.WithIdempotencyClaim(ctx, scope, key))
+	}
 	serve(cw, r)
 	done = true
 	bg := context.WithoutCancel(ctx)
@@ -141,7 +159,8 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 	}
 	if err := st.IdempotencyComplete(bg, scope, key, status, cw.body.Bytes()); err != nil {
 		// The client has its answer; a retry will find the claim stale
-		// after staleAfter and run again.
+		// after staleAfter and run again or, if the request committed a
+		// change, be told that its response was lost.
 		a.log.ErrorContext(ctx, "idempotency: record response", "request_id", info(ctx).id, "error", err.Error())
 	}
 }

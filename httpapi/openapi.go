@@ -449,7 +449,7 @@ func operation(g *schemaGen, rt route) map[string]any {
 		}
 		params = append(params, param)
 	}
-	if rt.mutating() && !rt.public {
+	if rt.mutating() && !rt.public && len(rt.bodyTypes) == 0 {
 		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
 			"description": "Makes the request safe to retry: the same key with the same body replays the first response.",
 			"schema":      map[string]any{"type": "string", "minLength": 1, "maxLength": maxIdempotencyKey}})
@@ -461,6 +461,17 @@ func operation(g *schemaGen, rt route) map[string]any {
 	if rt.webhook {
 		op["requestBody"] = map[string]any{"required": true, "description": "The platform's payload, exactly as it sent it.",
 			"content": map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}}
+	} else if len(rt.bodyTypes) > 0 {
+		content := map[string]any{}
+		for _, t := range rt.bodyTypes {
+			schema := map[string]any{"type": "string"}
+			if t == "multipart/form-data" {
+				schema = map[string]any{"type": "object", "required": []any{"file"}, "properties": map[string]any{
+					"file": map[string]any{"type": "string", "description": "The file."}, "channel": map[string]any{"type": "string"}, "format": map[string]any{"type": "string"}}}
+			}
+			content[t] = map[string]any{"schema": schema}
+		}
+		op["requestBody"] = map[string]any{"required": true, "content": content}
 	} else if rt.request != nil {
 		op["requestBody"] = map[string]any{
 			"required": !rt.optionalBody,

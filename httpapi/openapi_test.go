@@ -68,7 +68,8 @@ func TestOpenAPIDocument(t *testing.T) {
 				if op.RequestBody == nil {
 					t.Errorf("%s: no request body documented", rt.pattern())
 				}
-				if !rt.public && op.Parameters.GetByInAndName("header", "Idempotency-Key") == nil {
+				// A route reading its raw body (imports) is idempotent by its data instead.
+				if !rt.public && len(rt.bodyTypes) == 0 && op.Parameters.GetByInAndName("header", "Idempotency-Key") == nil {
 					t.Errorf("%s: Idempotency-Key not documented", rt.pattern())
 				}
 			}

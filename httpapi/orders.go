@@ -20,18 +20,19 @@ import (
 
 // orderRequest is the body of POST /api/v1/orders.
 type orderRequest struct {
-	Channel         string                `json:"channel" openapi:"required" doc:"Code of the channel the order comes from. A channel key may only name its own channel."`
-	ExternalID      string                `json:"external_id" openapi:"required" doc:"The channel's own id for the order. Sending the same channel and external_id again returns the stored order (200) and stores nothing."`
-	PlacedAt        string                `json:"placed_at,omitempty" format:"date-time" doc:"When the customer placed the order, RFC 3339. Defaults to now."`
-	Currency        string                `json:"currency" openapi:"required" doc:"ISO 4217 code; every amount of the order is in its minor units."`
-	Customer        order.Customer        `json:"customer"`
-	ShippingAddress orderly.Address       `json:"shipping_address"`
-	BillingAddress  orderly.Address       `json:"billing_address"`
-	Lines           []lineRequest         `json:"lines" openapi:"required" doc:"At least one line."`
-	ShippingLines   []shippingLineRequest `json:"shipping_lines"`
-	Note            string                `json:"note"`
-	Tags            []string              `json:"tags"`
-	Strict          bool                  `json:"strict,omitempty" doc:"Refuse the order (409, code insufficient_stock, errors naming lines[i].quantity) when its stock cannot be reserved in full, and store nothing. By default a short order is stored on hold (hold.reason insufficient_stock) with the missing units backordered."`
+	Channel             string                `json:"channel" openapi:"required" doc:"Code of the channel the order comes from. A channel key may only name its own channel."`
+	ExternalID          string                `json:"external_id" openapi:"required" doc:"The channel's own id for the order. Sending the same channel and external_id again returns the stored order (200) and stores nothing."`
+	PlacedAt            string                `json:"placed_at,omitempty" format:"date-time" doc:"When the customer placed the order, RFC 3339. Defaults to now."`
+	Currency            string                `json:"currency" openapi:"required" doc:"ISO 4217 code; every amount of the order is in its minor units."`
+	Customer            order.Customer        `json:"customer"`
+	ShippingAddress     orderly.Address       `json:"shipping_address"`
+	BillingAddress      orderly.Address       `json:"billing_address"`
+	Lines               []lineRequest         `json:"lines" openapi:"required" doc:"At least one line."`
+	ShippingLines       []shippingLineRequest `json:"shipping_lines"`
+	Note                string                `json:"note"`
+	Tags                []string              `json:"tags"`
+	FulfilledAtLocation string                `json:"fulfilled_at_location,omitempty" doc:"Point of sale only (a channel of kind pos): the code of the store where the sale was paid and handed over. The order is captured already fulfilled: its units leave that store's stock directly (a ship movement, no reservation or routing), it gets a shipped fulfilment order and a shipment (carrier in_store) delivered at placed_at, financial_status paid, and ends delivered. An unknown or inactive location is a 422 naming this field. Units sold beyond what the ledger shows on hand are recorded all the same (see inventory.shortage)."`
+	Strict              bool                  `json:"strict,omitempty" doc:"Refuse the order (409, code insufficient_stock, errors naming lines[i].quantity) when its stock cannot be reserved in full, and store nothing. By default a short order is stored on hold (hold.reason insufficient_stock) with the missing units backordered."`
 }
 
 // lineRequest is one line of an orderRequest.
@@ -56,12 +57,21 @@ type shippingLineRequest struct {
 // 400 *requestError (the body is not the JSON we take) or a KindInvalid
 // *orderly.Error listing every bad field. A missing placed_at becomes now.
 func decodeOrderRequest(body []byte, now time.Time) (*order.Order, bool, error) {
-	var req orderRequest
-	if err := decodeJSON(body, &req); err != nil {
+	o, req, err := decodeOrderRequestFull(body, now)
+	if err != nil {
 		return nil, false, err
 	}
+	return o, req.Strict, nil
+}
+
+// decodeOrderRequestFull is decodeOrderRequest returning the whole request.
+func decodeOrderRequestFull(body []byte, now time.Time) (*order.Order, *orderRequest, error) {
+	var req orderRequest
+	if err := decodeJSON(body, &req); err != nil {
+		return nil, nil, err
+	}
 	o, err := req.order(now)
-	return o, req.Strict, err
+	return o, &req, err
 }
 
 // order converts the request into an order input.
@@ -222,11 +232,20 @@ type reasonRequest struct {
 type emptyRequest struct{}
 
 func (a *api) createOrder(w http.ResponseWriter, r *http.Request) error {
-	o, strict, err := decodeOrderRequest(bodyOf(r), a.svc.Now().Now())
+	o, req, err := decodeOrderRequestFull(bodyOf(r), a.svc.Now().Now())
 	if err != nil {
 		return err
 	}
-	out, created, err := a.svc.CreateOrder(r.Context(), principal(r), o, strict)
+	var out *order.Order
+	var created bool
+	if req.FulfilledAtLocation != "" {
+		if req.Strict {
+			return orderly.Invalid("strict", "does not apply to an order fulfilled at a location: nothing is reserved")
+		}
+		out, created, err = a.svc.CreateFulfilledOrder(r.Context(), principal(r), o, req.FulfilledAtLocation)
+	} else {
+		out, created, err = a.svc.CreateOrder(r.Context(), principal(r), o, req.Strict)
+	}
 	if err != nil {
 		return err
 	}

@@ -27,9 +27,12 @@ type channelRequest struct {
 
 // policyRequest sets some or all of a channel's policy.
 type policyRequest struct {
-	CancellationWindowMinutes *int  `json:"cancellation_window_minutes,omitempty" doc:"Minutes after placement an order may still be cancelled; 0 means no limit."`
-	ReturnWindowDays          *int  `json:"return_window_days,omitempty" doc:"Days after delivery a return may be requested; 0 means no returns."`
-	PartialCancellation       *bool `json:"partial_cancellation,omitempty" doc:"Whether single lines may be cancelled."`
+	CancellationWindowMinutes  *int              `json:"cancellation_window_minutes,omitempty" doc:"Minutes after placement an order may still be cancelled; 0 means no limit."`
+	ReturnWindowDays           *int              `json:"return_window_days,omitempty" doc:"Days after delivery a return may be requested; 0 means no returns."`
+	PartialCancellation        *bool             `json:"partial_cancellation,omitempty" doc:"Whether single lines may be cancelled."`
+	Refunds                    *channel.Refunder `json:"refunds,omitempty" doc:"Who refunds the customer: merchant (Orderly's payments) or marketplace (the marketplace refunds its buyer)."`
+	ConfirmShipmentWithinHours *int              `json:"confirm_shipment_within_hours,omitempty" doc:"Hours after placement within which shipment must be confirmed to the channel; 0 means no deadline."`
+	MayEmailCustomer           *bool             `json:"may_email_customer,omitempty" doc:"Whether Orderly may email the customer directly."`
 }
 
 func (p *policyRequest) patch() *service.PolicyPatch {
@@ -37,7 +40,8 @@ func (p *policyRequest) patch() *service.PolicyPatch {
 		return nil
 	}
 	return &service.PolicyPatch{CancellationWindowMinutes: p.CancellationWindowMinutes,
-		ReturnWindowDays: p.ReturnWindowDays, PartialCancellation: p.PartialCancellation}
+		ReturnWindowDays: p.ReturnWindowDays, PartialCancellation: p.PartialCancellation,
+		Refunds: p.Refunds, ConfirmShipmentWithinHours: p.ConfirmShipmentWithinHours, MayEmailCustomer: p.MayEmailCustomer}
 }
 
 // channelPatchRequest is the body of PATCH /api/v1/channels/{code}.
@@ -76,6 +80,9 @@ func (a *api) createChannel(w http.ResponseWriter, r *http.Request) error {
 		setIf(&c.Policy.CancellationWindowMinutes, pp.CancellationWindowMinutes)
 		setIf(&c.Policy.ReturnWindowDays, pp.ReturnWindowDays)
 		setIf(&c.Policy.PartialCancellation, pp.PartialCancellation)
+		setIf(&c.Policy.Refunds, pp.Refunds)
+		setIf(&c.Policy.ConfirmShipmentWithinHours, pp.ConfirmShipmentWithinHours)
+		setIf(&c.Policy.MayEmailCustomer, pp.MayEmailCustomer)
 	}
 	out, err := a.svc.CreateChannel(r.Context(), principal(r), c)
 	if err != nil {

@@ -37,6 +37,11 @@ type route struct {
 	// raw body: the handler reads the body itself (any media type) and
 	// there is no Idempotency-Key.
 	webhook bool
+	// bodyTypes, when set, makes the handler read the raw body itself
+	// (of one of these media types, up to its own limit; bulk imports):
+	// no JSON body check and no Idempotency-Key (such a route must be
+	// idempotent by its data).
+	bodyTypes []string
 	// request is the zero value of the body type (nil for no body);
 	// optionalBody allows an empty body.
 	request      any
@@ -57,7 +62,13 @@ type route struct {
 	// collection is the path the created resource lives under, when it is
 	// not the request's path (a snapshot creates a reconciliation report).
 	collection string
-	handle     func(w http.ResponseWriter, r *http.Request) error
+	// rerunSafe says that running the request twice changes nothing the
+	// first run did not (capture: idempotent on channel + external id).
+	// A retry after a crash may then run it again, and get the stored
+	// resource, where any other request is answered 409
+	// idempotency_response_lost (idempotency.go).
+	rerunSafe bool
+	handle    func(w http.ResponseWriter, r *http.Request) error
 }
 
 // queryParam documents one query parameter.
@@ -117,9 +128,21 @@ func (a *api) routes() []route {
 		{method: "POST", path: "/api/v1/orders", op: "createOrder", tag: "orders", perm: auth.PermOrdersCreate,
 			summary: "Capture an order",
 			about:   "Amounts are integers of minor units of the order's currency. Totals, ids, the number and the status are computed, never taken from the request. Every line's SKU must exist. Idempotent on channel + external_id.",
-			request: orderRequest{}, status: 201, response: orderView{}, locate: "id",
+			request: orderRequest{}, status: 201, response: orderView{}, locate: "id", rerunSafe: true,
 			also:   map[int]string{200: "The channel's order was already stored: nothing changed, the stored order is returned."},
 			handle: a.createOrder},
+		{method: "POST", path: "/api/v1/imports", op: "importOrders", tag: "orders", perm: auth.PermOrdersCreate,
+			summary: "Import orders from a CSV or JSON Lines file",
+			about: "Synchronous: the answer comes when every order of the file has been tried. The body is the file itself (Content-Type text/csv or application/x-ndjson) " +
+				"or a multipart/form-data form with the file in part `file` (its Content-Type or the format field says which format) and optionally `channel` and `format` fields. " +
+				"The channel is the `channel` query parameter or form field. At most 4 MiB and 2,000 orders per request; use `orderly import orders` for bigger files. " +
+				"Each order is captured in its own transaction as POST /api/v1/orders would; an order with any bad row is not imported at all and its problems are listed (row, field, message); " +
+				"an order already stored for the channel's external_id is skipped, so sending the same file again creates nothing (no Idempotency-Key is needed). " +
+				"A file that cannot be read as a whole (a bad header, malformed CSV quoting) imports nothing and is a 422 naming the row.",
+			bodyTypes: importMediaTypes,
+			query: []queryParam{{"channel", str(), "Code of the channel the orders come from (or the form's channel field)."},
+				{"format", map[string]any{"type": "string", "enum": []any{"csv", "jsonl"}}, "csv or jsonl; by default from the Content-Type."}},
+			status: 200, response: service.ImportResult{}, handle: a.importOrders},
 		{method: "GET", path: "/api/v1/orders", op: "listOrders", tag: "orders", perm: auth.PermOrdersRead,
 			summary: "List orders, newest first", about: "A channel key sees only its own channel's orders.",
 			status: 200, response: orderList{}, handle: a.listOrders,
@@ -342,6 +365,20 @@ func (a *api) routes() []route {
 			summary: "Retry a dead job", about: "Puts a dead job back in the queue, due now, with its attempts reset. A job that is not dead is a 409. Admin only. The body may be empty or {}.",
 			request: emptyRequest{}, optionalBody: true, status: 200, response: jobView{}, handle: a.retryJob},
 
+		// Channel integrations (integrations.go).
+		{method: "GET", path: "/api/v1/integrations", op: "listIntegrations", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "Health of every channel integration",
+			about: "Per configured channel: status (ok, degraded, failing, disabled), last success, last error, lag (now minus the poll watermark or the oldest due job), " +
+				"attempts and error rate over the last hour, pending jobs and dead letters (GET /api/v1/jobs?state=dead; retry with POST /api/v1/jobs/{id}/retry); " +
+				"and how far behind the outbound event dispatcher is. Setting values are never shown. Admin only.",
+			status: 200, response: service.IntegrationsReport{}, handle: a.listIntegrations},
+		{method: "PUT", path: "/api/v1/integrations/{channel}", op: "putIntegration", tag: "integrations", perm: auth.PermIntegrationsManage,
+			summary: "Configure a channel's connector",
+			about: "Creates or changes how Orderly reaches the channel's platform: base URL, settings (credentials, write-only), enabled, poll interval; fields left out keep their value. " +
+				"A channel whose connector polls gets a poll due now. Shipments, cancellations by Orderly and stock changes of listed SKUs are pushed back as jobs. " +
+				"A channel of a kind without a connector is a 422. Admin only. See docs/api.md.",
+			request: connectorRequest{}, status: 200, response: service.Integration{}, handle: a.putIntegration},
+
 		// Inbound webhooks (webhooks.go).
 		{method: "POST", path: "/webhooks/{kind}/{channel}", op: "receiveWebhook", tag: "webhooks", public: true, webhook: true,
 			summary: "Receive a channel's webhook (Shopify, WooCommerce)",
@@ -419,7 +456,7 @@ func (a *api) endpoint(rt route) http.Handler {
 				a.writeError(w, r, err)
 			}
 		}
-		if !rt.mutating() || rt.webhook {
+		if !rt.mutating() || rt.webhook || len(rt.bodyTypes) > 0 {
 			serve(w, r)
 			return
 		}

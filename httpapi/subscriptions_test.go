@@ -106,6 +106,8 @@ var integrationsMatrixRoutes = []string{
 	"POST /api/v1/webhooks/{id}/deliveries/{delivery}/replay",
 	"GET /api/v1/jobs",
 	"POST /api/v1/jobs/{id}/retry",
+	"GET /api/v1/integrations",           // TestIntegrationsRoles
+	"PUT /api/v1/integrations/{channel}", // TestIntegrationsRoles
 }
 
 // TestIntegrationsRoleMatrix: outbound webhooks and jobs are admin only.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/channel"
 )
 
 // Order is one customer order from one channel, with one number and one
@@ -41,9 +42,26 @@ type Order struct {
 	// Hold is set while the order is on hold.
 	Hold *Hold `json:"hold,omitempty"`
 	// CancelReason is set once the order is cancelled.
-	CancelReason string    `json:"cancel_reason,omitempty"`
-	CreatedAt    time.Time `json:"created_at"`
-	UpdatedAt    time.Time `json:"updated_at"`
+	CancelReason string `json:"cancel_reason,omitempty"`
+	// Policy is the channel's policy in force when the order was captured,
+	// copied then: later changes to the channel's policy do not touch it.
+	// nil for orders captured before policies were copied.
+	Policy *channel.Policy `json:"policy"`
+	// ChannelStatus is the channel's own status of the order as it last
+	// reported it (Amazon's OrderStatus, Shopify's open/closed); empty for
+	// orders no channel reported a status of.
+	ChannelStatus string `json:"channel_status"`
+	// FinancialStatus is the order's payment status as the channel
+	// reported it (Shopify's financial_status; paid for a sale paid at a
+	// till). It is the channel's word, kept as said; see PaymentStatus.
+	FinancialStatus string `json:"financial_status"`
+	// ReportedTotals are the totals as the channel reported them, nil when
+	// it reported none. Totals are always Orderly's own computation from
+	// the lines; where the two differ (a tax-inclusive shop, a rounding
+	// platform) both stay visible and neither is "fixed".
+	ReportedTotals *Totals   `json:"reported_totals"`
+	CreatedAt      time.Time `json:"created_at"`
+	UpdatedAt      time.Time `json:"updated_at"`
 	// Version increases by one with every change; stores use it for
 	// optimistic concurrency.
 	Version int64 `json:"version"`
@@ -162,6 +180,8 @@ func (o *Order) Validate() error {
 	o.ShippingAddress.Validate("shipping_address", &p)
 	o.BillingAddress.Validate("billing_address", &p)
 	orderly.CheckText(&p, "note", o.Note, 5000)
+	orderly.CheckText(&p, "channel_status", o.ChannelStatus, 100)
+	orderly.CheckText(&p, "financial_status", o.FinancialStatus, 100)
 	if len(o.Tags) > MaxTags {
 		p.Add("tags", "has more than %d tags", MaxTags)
 	}

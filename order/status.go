@@ -178,7 +178,14 @@ const (
 )
 
 // PaymentStatus derives the order's payment status. No payment records exist
-// yet, so it is always unpaid; the payment module replaces this derivation.
+// yet, so it is the channel's reported financial status where that names
+// one of the payment statuses (a till reports paid; Shopify reports paid,
+// authorized, refunded, …), and unpaid otherwise; the payment module
+// replaces this derivation.
 func (o *Order) PaymentStatus() PaymentStatus {
+	switch s := PaymentStatus(o.FinancialStatus); s {
+	case PaymentAuthorized, PaymentPartiallyPaid, PaymentPaid, PaymentPartiallyRefunded, PaymentRefunded:
+		return s
+	}
 	return PaymentUnpaid
 }

@@ -657,11 +657,14 @@ func (s *Service) OrderFulfilment(ctx context.Context, p auth.Principal, orderID
 }
 
 // cancelPolicy checks a partial cancellation against the channel's
-// policy: partial cancellation allowed, within the window. The
-// policy in force is the channel's current one: orders do not carry a
-// copy of the policy they were placed under yet.
+// policy: partial cancellation allowed, within the window. The policy in
+// force is the copy the order was captured with; an order captured before
+// policies were copied falls back to the channel's current one.
 func cancelPolicy(ch *channel.Channel, o *order.Order, now time.Time) error {
 	pol := ch.Policy
+	if o.Policy != nil {
+		pol = *o.Policy
+	}
 	if !pol.PartialCancellation {
 		return &orderly.Error{Kind: orderly.KindConflict, Code: CodeCancellationPolicy,
 			Message: fmt.Sprintf("channel %q's policy does not allow cancelling part of an order (policy.partial_cancellation is false)", ch.Code)}

@@ -1,6 +1,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"slices"
@@ -113,6 +114,8 @@ func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d
 	o := in.Order
 	o.Lines = slices.Clone(in.Order.Lines)
 	o.Channel = ch.Code
+	// What the channel says about the order is kept on it, as said.
+	o.ChannelStatus, o.FinancialStatus, o.ReportedTotals = in.ChannelStatus, in.FinancialStatus, in.Reported
 	if o.PlacedAt.IsZero() {
 		o.PlacedAt = s.clock.Now()
 	}
@@ -120,7 +123,7 @@ func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d
 	if err := o.Validate(); err != nil {
 		return nil, false, err
 	}
-	record := func(tx store.Querier) error { return s.recordDelivery(ctx, tx, ch.Code, d) }
+	record := func(tx store.Querier) error { return s.recordChannelIntake(ctx, tx, ch.Code, d, in) } // polling.go
 
 	if existing, err := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID); err == nil {
 		out, err := s.applyChannelUpdate(ctx, existing.ID, actor, d, in, record)
@@ -221,6 +224,9 @@ func (s *Service) applyChannelUpdate(ctx context.Context, orderID, actor string,
 				return err
 			}
 			out = o
+			if err := s.confirmPending(ctx, tx, o, in, actor); err != nil { // polling.go
+				return err
+			}
 			data := map[string]any{"topic": d.Topic, "channel_status": in.ChannelStatus,
 				"financial_status": in.FinancialStatus, "status": o.Status}
 			if d.ID != "" {
@@ -239,7 +245,18 @@ func (s *Service) applyChannelUpdate(ctx context.Context, orderID, actor string,
 				}
 				data["cancellation"] = "not applied: the order is " + string(o.Status)
 			}
-			return tx.EventInsert(ctx, s.event("order.channel_updated", "order", o.ID, o.ID, actor, data))
+			if err := tx.EventInsert(ctx, s.event("order.channel_updated", "order", o.ID, o.ID, actor, data)); err != nil {
+				return err
+			}
+			// Keep the channel's latest word on its status and payment on
+			// the order; an update that says nothing new writes nothing.
+			cs, fs := cmp.Or(in.ChannelStatus, o.ChannelStatus), cmp.Or(in.FinancialStatus, o.FinancialStatus)
+			if cs == o.ChannelStatus && fs == o.FinancialStatus {
+				return nil
+			}
+			o.ChannelStatus, o.FinancialStatus = cs, fs
+			o.UpdatedAt = s.clock.Now()
+			return tx.OrderUpdate(ctx, o)
 		})
 	})
 	if err != nil {

@@ -407,3 +407,40 @@ func TestStockProperties(t *testing.T) {
 		})
 	})
 }
+
+// TestFullPageHasNextCursor: a list exactly one row longer than the
+// largest page must say that another page follows. (The store once
+// clamped the service's look-ahead row away, so a page of MaxLimit looked
+// like the last one and the rest of the ledger was unreachable.)
+func TestFullPageHasNextCursor(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		b := stockSetup(t, st)
+		ctx := context.Background()
+		err := st.InTx(ctx, func(tx store.Querier) error {
+			for range store.MaxLimit + 1 {
+				if _, err := tx.StockMove(ctx, &inventory.Movement{SKU: "HOT", Location: "wh1", DeltaOnHand: 1,
+					Reason: inventory.ReasonReceive, Reference: "PO-1", Actor: "test", At: b.clock.Now()}); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, next, err := b.svc.Ledger(ctx, admin, store.MovementListParams{Location: "wh1", SKU: "HOT", Limit: store.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page) != store.MaxLimit || next == 0 {
+			t.Fatalf("first page: %d movements, next cursor %d; want %d and a cursor", len(page), next, store.MaxLimit)
+		}
+		rest, next, err := b.svc.Ledger(ctx, admin, store.MovementListParams{Location: "wh1", SKU: "HOT", Limit: store.MaxLimit, BeforeSeq: next})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rest) != 1 || next != 0 {
+			t.Fatalf("second page: %d movements, next cursor %d; want the last one and no cursor", len(rest), next)
+		}
+	})
+}

@@ -102,6 +102,11 @@ func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Ord
 		return nil, false, err
 	}
 
+	// The policy in force now governs the order for good: a copy, taken
+	// from the channel row capture has read anyway.
+	policy := ch.Policy
+	policy.Refunds = policy.Refunder() // the copy always names who refunds
+	o.Policy = &policy
 	now := s.clock.Now()
 	o.Init(opt.status, now)
 	input := *o

@@ -28,9 +28,12 @@ type ChannelPatch struct {
 
 // PolicyPatch lists the policy fields to change.
 type PolicyPatch struct {
-	CancellationWindowMinutes *int
-	ReturnWindowDays          *int
-	PartialCancellation       *bool
+	CancellationWindowMinutes  *int
+	ReturnWindowDays           *int
+	PartialCancellation        *bool
+	Refunds                    *channel.Refunder
+	ConfirmShipmentWithinHours *int
+	MayEmailCustomer           *bool
 }
 
 // LocationPatch lists the location fields to change.
@@ -121,6 +124,9 @@ func (s *Service) UpdateChannel(ctx context.Context, p auth.Principal, code stri
 			set(&c.Policy.CancellationWindowMinutes, pp.CancellationWindowMinutes)
 			set(&c.Policy.ReturnWindowDays, pp.ReturnWindowDays)
 			set(&c.Policy.PartialCancellation, pp.PartialCancellation)
+			set(&c.Policy.Refunds, pp.Refunds)
+			set(&c.Policy.ConfirmShipmentWithinHours, pp.ConfirmShipmentWithinHours)
+			set(&c.Policy.MayEmailCustomer, pp.MayEmailCustomer)
 		}
 		if err := c.Validate(); err != nil {
 			return err

@@ -55,7 +55,11 @@ func New(st store.Store, clock orderly.Clock, log *slog.Logger) *Service {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Service{store: st, clock: clock, log: log}
+	s := &Service{clock: clock, log: log}
+	// pushback.go: transactions enqueue what channels must hear;
+	// store.MarkIdempotency: they mark their request's Idempotency-Key applied.
+	s.store = channelAwareStore{Store: store.MarkIdempotency(st), s: s}
+	return s
 }
 
 // Store returns the service's store (for health checks and metrics).

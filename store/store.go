@@ -101,6 +101,14 @@ type PoolStats struct {
 type Querier interface {
 	// OutboundQuerier is the job queue and outbound delivery (outbound.go).
 	OutboundQuerier
+	// IntegrationQuerier is the channel jobs' state (integrations.go).
+	IntegrationQuerier
+	// UserQuerier is the console's users, sessions and sign-in throttle (users.go).
+	UserQuerier
+	// ConsoleQuerier is the console dashboard's counts and location SLAs (console.go).
+	ConsoleQuerier
+	// IdempotencyMarker marks an Idempotency-Key claim applied (idempotency.go).
+	IdempotencyMarker
 
 	// ChannelInsert stores a new channel. A taken code is ErrDuplicate.
 	ChannelInsert(ctx context.Context, c *channel.Channel) error
@@ -179,7 +187,9 @@ type Querier interface {
 	// locking it. An unknown id is KindNotFound.
 	OrderLock(ctx context.Context, id string) error
 	// OrderUpdate writes the order's mutable fields (status, hold, cancel
-	// reason, note, tags, totals, UpdatedAt) and every line's counters, if the
+	// reason, note, tags, totals, channel and financial status, the
+	// reported totals unless nil, UpdatedAt) and every line's name, prices
+	// and counters, if the
 	// stored version is still o.Version; it then increments o.Version. A
 	// stale version is ErrVersionConflict; an unknown id is KindNotFound.
 	OrderUpdate(ctx context.Context, o *order.Order) error
@@ -311,12 +321,14 @@ type Querier interface {
 	IdempotencyBegin(ctx context.Context, rec *IdempotencyRecord) (*IdempotencyRecord, error)
 	// IdempotencyReclaim takes over an in-progress record whose LockedAt is
 	// before staleBefore (its request died), setting LockedAt to now and
-	// RequestHash to hash. It reports whether it took it.
+	// RequestHash to hash. It reports whether it took it. An applied record
+	// (IdempotencyApplied) is never taken over.
 	IdempotencyReclaim(ctx context.Context, scope, key, hash string, staleBefore, now time.Time) (bool, error)
-	// IdempotencyComplete records the response of an in-progress record.
+	// IdempotencyComplete records the response of an in-progress record
+	// (Status 0 or IdempotencyApplied).
 	IdempotencyComplete(ctx context.Context, scope, key string, status int, body []byte) error
 	// IdempotencyDelete forgets an in-progress record whose request failed
-	// in a way a retry may fix.
+	// in a way a retry may fix; an applied record is kept.
 	IdempotencyDelete(ctx context.Context, scope, key string) error
 	// IdempotencyPurge deletes records created before t and returns how many.
 	IdempotencyPurge(ctx context.Context, before time.Time) (int64, error)
@@ -495,6 +507,8 @@ type OrderListParams struct {
 	Query        string
 	PlacedAfter  *time.Time // placed_at >= PlacedAfter
 	PlacedBefore *time.Time // placed_at < PlacedBefore
+	// Backordered keeps orders with at least one backordered unit.
+	Backordered bool
 	// BeforeNumber pages: only orders with a smaller number (0 = first page).
 	BeforeNumber int64
 	Limit        int
@@ -515,7 +529,9 @@ type IdempotencyRecord struct {
 	Key   string
 	// RequestHash is the SHA-256 of the request body (hex).
 	RequestHash string
-	// Status is the response status, 0 while the request is in progress.
+	// Status is the response status, 0 while the request is in progress,
+	// IdempotencyApplied once it has committed a change but not yet
+	// recorded its response.
 	Status int
 	// Body is the response body.
 	Body      []byte
@@ -532,4 +548,16 @@ func Limit(n int) int {
 		return MaxLimit
 	}
 	return n
+}
+
+// RowLimit is how many rows a list method fetches for a requested n: as
+// Limit, but up to MaxLimit+1, because callers ask for one row more than
+// the page they serve to learn whether another page follows. (Clamping
+// that look-ahead row away made a full page of MaxLimit look like the
+// last one.)
+func RowLimit(n int) int {
+	if n == MaxLimit+1 {
+		return n
+	}
+	return Limit(n)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"log/slog"
+	"maps"
 	"sync"
 	"time"
 
@@ -24,6 +25,9 @@ type outboundConfig struct {
 	easypostWebhookSecret string
 	// carriers configures the carriers locations rate and label with.
 	carriers carriersConfig
+	// handlers are more job handlers for the runner (the channel jobs,
+	// channels.go).
+	handlers map[string]outbound.Handler
 }
 
 func outboundFromEnv(getenv func(string) string) outboundConfig {
@@ -40,6 +44,7 @@ func startBackground(ctx context.Context, st store.Store, log *slog.Logger, cfg 
 		outbound.KindWebhookDelivery: (&outbound.Sender{Store: st, Clock: clock,
 			Client: outbound.NewHTTPClient(15*time.Second, cfg.allowPrivate)}).Handle,
 	}
+	maps.Copy(handlers, cfg.handlers)
 	var pub *outbound.Publisher
 	if cfg.natsURL != "" {
 		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)

@@ -43,8 +43,13 @@ Usage:
   orderly migrate [status] [--db DB]               apply or list schema migrations
   orderly keys create --name N --role R [--channel C] [--location L] [--db DB]
                                                    create an API key and print it once
+  orderly users create --email E --role R [--location L] [--password-stdin] [--db DB]
+                                                   create a console user; prints its password once
   orderly reconcile [--db DB]                      check every balance against its ledger and
                                                    reservations; exit 1 on any mismatch
+  orderly import orders FILE --channel C [--format csv|jsonl] [--db DB]
+                                                   import orders from a CSV or JSON Lines file
+                                                   (docs/api.md); exit 1 if any row failed
   orderly bench [--mode uniform|hot-sku|availability] [--clients 32] [--duration 30s]
                 [--orders N] [--skus 1000] [--locations 5] [--hot-stock 100] [--json]
                 [--backend sqlite|postgres --db DB | --target URL --key KEY [--server-pid PID]]
@@ -91,8 +96,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("%w: keys needs a subcommand: create", errUsage)
 		}
 		return cmdKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+	case "users":
+		return cmdUsers(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, getenv, stdout, stderr)
+	case "import":
+		return cmdImport(ctx, rest, getenv, stdout, stderr)
 	case "bench":
 		return cmdBench(ctx, rest, getenv, stdout, stderr)
 	case "version":
@@ -233,7 +242,13 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	reg := prometheus.NewRegistry()
 	svc.OnOrderCreated = httpapi.OrderCreatedHook(reg)
 	svc.Connectors = connectors()
+	oc.handlers = svc.ChannelJobHandlers() // channels.go
+	defer startChannelJobs(ctx, svc, log)()
 	handler := httpapi.NewHandler(svc, httpapi.Config{Logger: log, Registry: reg, Version: buildVersion()})
+	handler, err := withConsole(ctx, svc, handler, log, stdout) // users.go: the console at /
+	if err != nil {
+		return err
+	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", addr)
 	if err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 
 	"github.com/orderly-oms/orderly"
@@ -114,13 +115,41 @@ func (c *Connector) PushShipment(ctx context.Context, s connector.Shipment) erro
 	}
 	for line, q := range want {
 		if q > 0 {
-			return orderly.Errorf(orderly.KindConflict, "shopify order %s: line %s has %d more units shipped than open to fulfil", id, line, q)
+			return c.alreadyFulfilled(ctx, id, s.TrackingNumber,
+				orderly.Errorf(orderly.KindConflict, "shopify order %s: line %s has %d more units shipped than open to fulfil", id, line, q))
 		}
 	}
 	if len(req.Fulfillment.LineItemsByFulfillmentOrder) == 0 {
-		return orderly.Errorf(orderly.KindConflict, "shopify order %s has nothing open to fulfil", id)
+		return c.alreadyFulfilled(ctx, id, s.TrackingNumber,
+			orderly.Errorf(orderly.KindConflict, "shopify order %s has nothing open to fulfil", id))
 	}
 	return c.do(ctx, http.MethodPost, "/fulfillments.json", req, nil)
+}
+
+// alreadyFulfilled makes a repeated push idempotent: when the lines are no
+// longer open because this very shipment was pushed before (a retry after
+// the answer was lost), the order has a fulfilment with its tracking
+// number, and that is success. Otherwise it returns conflict.
+func (c *Connector) alreadyFulfilled(ctx context.Context, id, trackingNumber string, conflict error) error {
+	if trackingNumber == "" {
+		return conflict
+	}
+	var res struct {
+		Fulfillments []struct {
+			Status          string   `json:"status"`
+			TrackingNumber  string   `json:"tracking_number"`
+			TrackingNumbers []string `json:"tracking_numbers"`
+		} `json:"fulfillments"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/orders/"+id+"/fulfillments.json", nil, &res); err != nil {
+		return err
+	}
+	for _, f := range res.Fulfillments {
+		if f.Status != "cancelled" && (f.TrackingNumber == trackingNumber || slices.Contains(f.TrackingNumbers, trackingNumber)) {
+			return nil
+		}
+	}
+	return conflict
 }
 
 // PushStock sets the available quantity of each item at its location

@@ -139,3 +139,31 @@ func TestPushErrors(t *testing.T) {
 		t.Errorf("no token: %v", err)
 	}
 }
+
+// TestPushShipmentRepeated: pushing a shipment again after its answer was
+// lost finds the fulfilment with its tracking number and succeeds; another
+// tracking number over lines no longer open is still a conflict.
+func TestPushShipmentRepeated(t *testing.T) {
+	c, fake := newClient(t)
+	fake.Handle("GET /admin/api/2024-10/orders/1/fulfillment_orders.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.Raw(w, 200, []byte(`{"fulfillment_orders": [{"id": 5, "status": "closed", "line_items": [
+			{"id": 7, "line_item_id": 866550311766439020, "fulfillable_quantity": 0}]}]}`))
+	})
+	fake.Handle("GET /admin/api/2024-10/orders/1/fulfillments.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.Raw(w, 200, []byte(`{"fulfillments": [{"id": 9, "status": "success", "tracking_number": "1Z2345", "tracking_numbers": ["1Z2345"]}]}`))
+	})
+	s := connector.Shipment{OrderExternalID: "1", TrackingNumber: "1Z2345",
+		Lines: []connector.ShipmentLine{{LineExternalID: "866550311766439020", Quantity: 1}}}
+	if err := c.PushShipment(context.Background(), s); err != nil {
+		t.Errorf("repeat: %v", err)
+	}
+	s.TrackingNumber = "1Z9999"
+	if err := c.PushShipment(context.Background(), s); orderly.KindOf(err) != orderly.KindConflict {
+		t.Errorf("another parcel over closed lines: %v, want conflict", err)
+	}
+	for _, r := range fake.Requests() {
+		if r.Method == http.MethodPost {
+			t.Errorf("posted %s", r.Path)
+		}
+	}
+}

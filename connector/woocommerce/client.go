@@ -34,16 +34,33 @@ func (c *Connector) do(ctx context.Context, method, path string, in, out any) (c
 // PullOrders fetches one page of orders modified after q.UpdatedAfter,
 // oldest modification first: GET /wp-json/wc/v3/orders?modified_after=…
 // &dates_are_gmt=true&orderby=modified&order=asc&page=…&per_page=100.
-// The cursor is the next page number; the last page is known from
-// X-WP-TotalPages, else from a Link rel="next", else from a short page.
+//
+// Pages are read by keyset, not by offset: the next page asks again from
+// one second before the last change seen (modified_after is exclusive, and
+// orders changed in the same second may straddle the page break; what is
+// read twice the caller deduplicates). Offset pages would skip an order
+// when one read before it is modified meanwhile and moves to the end of
+// the list. Only when a whole page shares one second does the page number
+// advance. The cursor is "<modified_after RFC 3339>|<page>", or a bare page
+// number (modified_after from q). More pages are known from
+// X-WP-TotalPages, else a Link rel="next", else a full page.
 func (c *Connector) PullOrders(ctx context.Context, q connector.PullQuery) (*connector.PullPage, error) {
-	page := 1
+	page, after := 1, q.UpdatedAfter
 	if q.Cursor != "" {
-		n, err := strconv.Atoi(q.Cursor)
+		at, num, keyed := strings.Cut(q.Cursor, "|")
+		if !keyed {
+			num = at
+		}
+		n, err := strconv.Atoi(num)
 		if err != nil || n < 1 {
-			return nil, orderly.Invalid("cursor", "%q is not a page number", q.Cursor)
+			return nil, orderly.Invalid("cursor", "%q is not a page cursor", q.Cursor)
 		}
 		page = n
+		if keyed {
+			if after, err = time.Parse(time.RFC3339, at); err != nil {
+				return nil, orderly.Invalid("cursor", "%q is not a page cursor", q.Cursor)
+			}
+		}
 	}
 	v := url.Values{
 		"page":          {strconv.Itoa(page)},
@@ -52,8 +69,8 @@ func (c *Connector) PullOrders(ctx context.Context, q connector.PullQuery) (*con
 		"order":         {"asc"},
 		"dates_are_gmt": {"true"},
 	}
-	if !q.UpdatedAfter.IsZero() {
-		v.Set("modified_after", q.UpdatedAfter.UTC().Format(time.RFC3339))
+	if !after.IsZero() {
+		v.Set("modified_after", after.UTC().Format(time.RFC3339))
 	}
 	var raw []json.RawMessage
 	resp, err := c.do(ctx, http.MethodGet, "/orders?"+v.Encode(), nil, &raw)
@@ -78,8 +95,14 @@ func (c *Connector) PullOrders(ctx context.Context, q connector.PullQuery) (*con
 	} else if link := resp.Header.Get("Link"); link != "" {
 		more = strings.Contains(link, `rel="next"`)
 	}
-	if more {
+	switch {
+	case !more:
+	case !out.LastUpdated.IsZero() && out.LastUpdated.Truncate(time.Second).Add(-time.Second).After(after):
+		out.NextCursor = out.LastUpdated.Truncate(time.Second).Add(-time.Second).UTC().Format(time.RFC3339) + "|1"
+	case after.IsZero():
 		out.NextCursor = strconv.Itoa(page + 1)
+	default:
+		out.NextCursor = after.UTC().Format(time.RFC3339) + "|" + strconv.Itoa(page+1)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -43,16 +44,26 @@ func TestPullOrdersPaginates(t *testing.T) {
 			connectortest.JSON(w, 401, map[string]any{"code": "woocommerce_rest_cannot_view"})
 			return
 		}
-		w.Header().Set("X-WP-Total", "2")
-		w.Header().Set("X-WP-TotalPages", "2")
-		switch r.URL.Query().Get("page") {
-		case "1":
-			connectortest.Raw(w, 200, []byte("["+order+"]"))
-		case "2":
-			connectortest.Raw(w, 200, []byte("["+later+"]"))
-		default:
-			connectortest.Raw(w, 200, []byte("[]"))
+		// One order a page, of those modified after modified_after
+		// (exclusive, as WordPress's date_query is).
+		after, _ := time.Parse(time.RFC3339, r.URL.Query().Get("modified_after"))
+		var match []string
+		for _, o := range []struct {
+			body string
+			at   time.Time
+		}{{order, time.Date(2017, 3, 22, 19, 28, 8, 0, time.UTC)}, {later, time.Date(2017, 3, 23, 8, 0, 0, 0, time.UTC)}} {
+			if o.at.After(after) {
+				match = append(match, o.body)
+			}
 		}
+		w.Header().Set("X-WP-Total", strconv.Itoa(len(match)))
+		w.Header().Set("X-WP-TotalPages", strconv.Itoa(len(match)))
+		page, _ := strconv.Atoi(r.URL.Query().Get("page"))
+		if page < 1 || page > len(match) {
+			connectortest.Raw(w, 200, []byte("[]"))
+			return
+		}
+		connectortest.Raw(w, 200, []byte("["+match[page-1]+"]"))
 	})
 	since := time.Date(2017, 3, 1, 12, 0, 0, 0, time.FixedZone("", 3600))
 	var ids []string
@@ -76,12 +87,21 @@ func TestPullOrdersPaginates(t *testing.T) {
 			break
 		}
 	}
-	if pages != 2 || strings.Join(ids, ",") != "727,728" || !last.Equal(time.Date(2017, 3, 23, 8, 0, 0, 0, time.UTC)) {
+	// The second request asks again from a second before 727's change (727
+	// is read twice: the caller deduplicates); that page holds only 727,
+	// so the third moves on by page number.
+	if pages != 3 || strings.Join(ids, ",") != "727,727,728" || !last.Equal(time.Date(2017, 3, 23, 8, 0, 0, 0, time.UTC)) {
 		t.Errorf("pages %d ids %v last %v", pages, ids, last)
 	}
 	q := fake.Requests()[0].Query
 	if q.Get("modified_after") != "2017-03-01T11:00:00Z" || q.Get("per_page") != "100" || q.Get("dates_are_gmt") != "true" || q.Get("orderby") != "modified" {
 		t.Errorf("query = %v", q)
+	}
+	if q := fake.Requests()[1].Query; q.Get("modified_after") != "2017-03-22T19:28:07Z" || q.Get("page") != "1" {
+		t.Errorf("second page query = %v", q)
+	}
+	if q := fake.Requests()[2].Query; q.Get("modified_after") != "2017-03-22T19:28:07Z" || q.Get("page") != "2" {
+		t.Errorf("third page query = %v", q)
 	}
 }
 

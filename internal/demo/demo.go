@@ -52,11 +52,14 @@ func Seed(ctx context.Context, svc *service.Service) (string, error) {
 		}
 	}
 	channels := []*channel.Channel{
-		{Code: "web", Kind: channel.KindAPI, Name: "Own web shop", Policy: channel.Policy{CancellationWindowMinutes: 60, ReturnWindowDays: 30, PartialCancellation: true}},
-		{Code: "eu-store", Kind: channel.KindShopify, Name: "Shopify EU store", Secret: "demo-shopify-secret", Policy: channel.Policy{CancellationWindowMinutes: 120, ReturnWindowDays: 30, PartialCancellation: true}},
-		{Code: "amazon-uk", Kind: channel.KindAmazon, Name: "Amazon UK", Policy: channel.Policy{CancellationWindowMinutes: 30, ReturnWindowDays: 30, PartialCancellation: false},
+		{Code: "web", Kind: channel.KindAPI, Name: "Own web shop", Policy: channel.Policy{CancellationWindowMinutes: 60, ReturnWindowDays: 30, PartialCancellation: true, Refunds: channel.RefundsMerchant, MayEmailCustomer: true}},
+		{Code: "eu-store", Kind: channel.KindShopify, Name: "Shopify EU store", Secret: "demo-shopify-secret", Policy: channel.Policy{CancellationWindowMinutes: 120, ReturnWindowDays: 30, PartialCancellation: true, Refunds: channel.RefundsMerchant, MayEmailCustomer: true}},
+		{Code: "amazon-uk", Kind: channel.KindAmazon, Name: "Amazon UK", Policy: channel.Policy{CancellationWindowMinutes: 30, ReturnWindowDays: 30, PartialCancellation: false,
+			// Amazon refunds its buyers, wants shipment confirmed within two days and
+			// relays buyer e-mail for order messages only.
+			Refunds: channel.RefundsMarketplace, ConfirmShipmentWithinHours: 48, MayEmailCustomer: false},
 			Locations: []string{"wh-manchester"}},
-		{Code: "leeds-pos", Kind: channel.KindPOS, Name: "Leeds store till", Policy: channel.Policy{ReturnWindowDays: 14},
+		{Code: "leeds-pos", Kind: channel.KindPOS, Name: "Leeds store till", Policy: channel.Policy{ReturnWindowDays: 14, Refunds: channel.RefundsMerchant, MayEmailCustomer: true},
 			Locations: []string{"store-leeds"}},
 		{Code: "phone", Kind: channel.KindPhone, Name: "Phone orders", Policy: channel.DefaultPolicy()},
 	}

@@ -119,7 +119,7 @@ func (q *Querier) EventList(ctx context.Context, p store.EventListParams) ([]*or
 		args = append(args, p.OrderID)
 	}
 	query += ` ORDER BY seq LIMIT ?`
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -211,7 +211,7 @@ func (q *Querier) IdempotencyComplete(ctx context.Context, scope, key string, st
 		body = []byte{}
 	}
 	n, err := q.write.exec(ctx, `UPDATE idempotency_keys SET status = ?, body = ?
-		WHERE scope = ? AND key = ? AND status = 0`, status, body, scope, key)
+		WHERE scope = ? AND key = ? AND status IN (0, ?)`, status, body, scope, key, store.IdempotencyApplied)
 	return updated(n, err, "no idempotent request %q is in progress", key)
 }
 

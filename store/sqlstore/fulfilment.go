@@ -95,7 +95,7 @@ func (q *Querier) FulfilmentOrderList(ctx context.Context, p store.FulfilmentOrd
 		where = append(where, `order_id IN (SELECT id FROM orders WHERE channel = ?)`)
 		args = append(args, p.Channel)
 	}
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, `SELECT `+foColumns+` FROM fulfilment_orders WHERE `+strings.Join(where, ` AND `)+` ORDER BY id LIMIT ?`, args...)
 	if err != nil {
 		return nil, err

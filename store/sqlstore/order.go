@@ -21,7 +21,8 @@ import (
 const orderColumns = `o.id, o.number, o.channel, o.external_id, o.placed_at, o.currency,
 	o.customer_name, o.customer_email, o.customer_phone, o.shipping_address, o.billing_address,
 	o.shipping_lines, o.note, o.tags, o.subtotal, o.discount_total, o.shipping_total, o.tax_total,
-	o.total, o.status, o.hold, o.cancel_reason, o.created_at, o.updated_at, o.version`
+	o.total, o.status, o.hold, o.cancel_reason, o.created_at, o.updated_at, o.version,
+	o.policy, o.channel_status, o.financial_status, o.reported_totals`
 
 const lineColumns = `l.id, l.sku, l.name, l.quantity, l.unit_price, l.discount, l.tax,
 	l.cancelled, l.allocated, l.backordered, l.shipped, l.delivered, l.returned`
@@ -35,6 +36,7 @@ type orderRow struct {
 	o                                            order.Order
 	status                                       string
 	shipTo, billTo, shippingLines, tags, holdRaw []byte
+	policy, reported                             []byte
 	l                                            order.Line
 }
 
@@ -45,6 +47,7 @@ func (r *orderRow) dest() []any {
 		&r.shippingLines, &o.Note, &r.tags, &o.Totals.Subtotal, &o.Totals.DiscountTotal,
 		&o.Totals.ShippingTotal, &o.Totals.TaxTotal, &o.Totals.Total, &r.status, &r.holdRaw,
 		&o.CancelReason, &o.CreatedAt, &o.UpdatedAt, &o.Version,
+		&r.policy, &o.ChannelStatus, &o.FinancialStatus, &r.reported,
 		&l.ID, &l.SKU, &l.Name, &l.Quantity, &l.UnitPrice, &l.Discount, &l.Tax,
 		&l.Cancelled, &l.Allocated, &l.Backordered, &l.Shipped, &l.Delivered, &l.Returned}
 }
@@ -64,9 +67,11 @@ func (r *orderRow) order() (*order.Order, error) {
 		{"shipping_lines", r.shippingLines, &o.ShippingLines},
 		{"tags", r.tags, &o.Tags},
 		{"hold", r.holdRaw, &o.Hold},
+		{"policy", r.policy, &o.Policy},
+		{"reported_totals", r.reported, &o.ReportedTotals},
 	} {
 		if f.raw == nil {
-			continue // SQL NULL: only hold may be, and nil is right
+			continue // SQL NULL: only hold, policy and reported_totals may be, and nil is right
 		}
 		if err := json.Unmarshal(f.raw, f.dst); err != nil {
 			return nil, fmt.Errorf("order %s: decode %s: %w", o.ID, f.name, err)
@@ -182,6 +187,11 @@ func (q *Querier) OrderList(ctx context.Context, p store.OrderListParams) ([]*or
 		where = append(where, `placed_at < ?`)
 		args = append(args, *p.PlacedBefore)
 	}
+	if p.Backordered {
+		// The few short lines, through their partial index (migration
+		// 0009), rather than a probe per order.
+		where = append(where, `id IN (SELECT order_id FROM order_lines WHERE backordered > 0)`)
+	}
 	if p.BeforeNumber > 0 {
 		where = append(where, `number < ?`)
 		args = append(args, p.BeforeNumber)
@@ -191,7 +201,7 @@ func (q *Querier) OrderList(ctx context.Context, p store.OrderListParams) ([]*or
 		page += ` WHERE ` + strings.Join(where, ` AND `)
 	}
 	page += ` ORDER BY number DESC LIMIT ?`
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, selectOrders+`(`+page+`) o JOIN order_lines l ON l.order_id = o.id ORDER BY o.number DESC, l.position`, args...)
 	if err != nil {
 		return nil, err
@@ -202,7 +212,7 @@ func (q *Querier) OrderList(ctx context.Context, p store.OrderListParams) ([]*or
 // orderJSON holds an order's JSON columns, encoded.
 type orderJSON struct {
 	shipTo, billTo, shippingLines, tags string
-	hold                                any // nil or string
+	hold, policy, reported              any // nil or string
 }
 
 func encodeOrder(o *order.Order) (orderJSON, error) {
@@ -226,6 +236,16 @@ func encodeOrder(o *order.Order) (orderJSON, error) {
 			return j, err
 		}
 	}
+	if o.Policy != nil {
+		if j.policy, err = jsonText(o.Policy); err != nil {
+			return j, err
+		}
+	}
+	if o.ReportedTotals != nil {
+		if j.reported, err = jsonText(o.ReportedTotals); err != nil {
+			return j, err
+		}
+	}
 	return j, nil
 }
 
@@ -233,12 +253,13 @@ const insertOrderColumns = `id, number, channel, external_id, placed_at, currenc
 	customer_name, customer_email, customer_phone, customer_name_fold, customer_email_fold,
 	shipping_address, billing_address, shipping_lines, note, tags,
 	subtotal, discount_total, shipping_total, tax_total, total,
-	status, hold, cancel_reason, created_at, updated_at, version`
+	status, hold, cancel_reason, created_at, updated_at, version,
+	policy, channel_status, financial_status, reported_totals`
 
 // orderValues returns the values of insertOrderColumns: placeholders for
 // orderArgs, and the dialect's next number.
 func (q *Querier) orderValues() string {
-	return `?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	return `?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 }
 
 // orderArgs returns the arguments of orderValues.
@@ -247,7 +268,8 @@ func orderArgs(o *order.Order, j orderJSON) []any {
 		o.Customer.Name, o.Customer.Email, o.Customer.Phone, fold(o.Customer.Name), fold(o.Customer.Email),
 		j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
 		o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
-		string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version}
+		string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version,
+		j.policy, o.ChannelStatus, o.FinancialStatus, j.reported}
 }
 
 // fusedOrderInsert returns one statement (PostgreSQL) that runs insert,
@@ -358,11 +380,12 @@ func (q *Querier) OrderUpdate(ctx context.Context, o *order.Order) error {
 	err = q.inTx(ctx, func(c conn) error {
 		n, err := c.exec(ctx, `UPDATE orders SET status = ?, hold = ?, cancel_reason = ?, note = ?, tags = ?,
 			subtotal = ?, discount_total = ?, shipping_total = ?, tax_total = ?, total = ?,
+			channel_status = ?, financial_status = ?, reported_totals = COALESCE(?, reported_totals),
 			updated_at = ?, version = version + 1
 			WHERE id = ? AND version = ?`,
 			string(o.Status), j.hold, o.CancelReason, o.Note, j.tags,
 			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
-			o.UpdatedAt, o.ID, o.Version)
+			o.ChannelStatus, o.FinancialStatus, j.reported, o.UpdatedAt, o.ID, o.Version)
 		if err != nil {
 			return err
 		}
@@ -375,8 +398,12 @@ func (q *Querier) OrderUpdate(ctx context.Context, o *order.Order) error {
 				Message: fmt.Sprintf("order %d was changed by someone else (version %d, not %d); reload it and try again", o.Number, version, o.Version)}
 		}
 		for _, l := range o.Lines {
-			n, err := c.exec(ctx, `UPDATE order_lines SET cancelled = ?, allocated = ?, backordered = ?,
-				shipped = ?, delivered = ?, returned = ? WHERE id = ? AND order_id = ?`,
+			// Name and prices too: a marketplace order captured while
+			// pending (Amazon) gets them only when it is confirmed.
+			n, err := c.exec(ctx, `UPDATE order_lines SET name = ?, unit_price = ?, discount = ?, tax = ?,
+				cancelled = ?, allocated = ?, backordered = ?, shipped = ?, delivered = ?, returned = ?
+				WHERE id = ? AND order_id = ?`,
+				l.Name, l.UnitPrice, l.Discount, l.Tax,
 				l.Cancelled, l.Allocated, l.Backordered, l.Shipped, l.Delivered, l.Returned, l.ID, o.ID)
 			if err := updated(n, err, "order %s has no line %s", o.ID, l.ID); err != nil {
 				return err

@@ -105,7 +105,7 @@ func (q *Querier) JobList(ctx context.Context, p store.JobListParams) ([]*store.
 		args = append(args, string(p.State))
 	}
 	query += ` ORDER BY id LIMIT ?`
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -177,7 +177,7 @@ func (q *Querier) WebhookSubscriptionList(ctx context.Context, activeOnly bool, 
 	if activeOnly {
 		query += ` AND active`
 	}
-	rs, err := q.read.query(ctx, query+` ORDER BY id LIMIT ?`, p.After, store.Limit(p.Limit))
+	rs, err := q.read.query(ctx, query+` ORDER BY id LIMIT ?`, p.After, store.RowLimit(p.Limit))
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +227,7 @@ func (q *Querier) OutboundDeliveryList(ctx context.Context, subscriptionID strin
 		query += ` AND id < ?`
 		args = append(args, p.After)
 	}
-	rs, err := q.read.query(ctx, query+` ORDER BY id DESC LIMIT ?`, append(args, store.Limit(p.Limit))...)
+	rs, err := q.read.query(ctx, query+` ORDER BY id DESC LIMIT ?`, append(args, store.RowLimit(p.Limit))...)
 	if err != nil {
 		return nil, err
 	}
@@ -289,7 +289,7 @@ func (q *Querier) OutboxCursorSet(ctx context.Context, name string, c store.Outb
 func (q *Querier) OutboxEvents(ctx context.Context, after store.OutboxCursor, limit int) ([]store.OutboxEvent, error) {
 	rs, err := q.write.query(ctx, `SELECT txid, seq, id, type, subject, subject_id, COALESCE(order_id, ''), actor, at, data
 		FROM events WHERE (txid, seq) > (?, ?) AND txid < `+q.d.TxHorizon+` ORDER BY txid, seq LIMIT ?`,
-		after.TxID, after.Seq, store.Limit(limit))
+		after.TxID, after.Seq, store.RowLimit(limit))
 	if err != nil {
 		return nil, err
 	}

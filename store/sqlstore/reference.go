@@ -45,7 +45,7 @@ func collect[T any](rs *rows, scan func(scanner) (T, error)) ([]T, error) {
 
 // listByCode runs a page query ordered by a code column after p.After.
 func listByCode[T any](ctx context.Context, c conn, query string, p store.ListParams, scan func(scanner) (T, error)) ([]T, error) {
-	rs, err := c.query(ctx, query, p.After, store.Limit(p.Limit))
+	rs, err := c.query(ctx, query, p.After, store.RowLimit(p.Limit))
 	if err != nil {
 		return nil, err
 	}

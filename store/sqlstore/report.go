@@ -99,7 +99,7 @@ func (q *Querier) ReportList(ctx context.Context, location string, p store.ListP
 		args = append(args, p.After)
 	}
 	query += ` ORDER BY id DESC LIMIT ?`
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -107,7 +107,7 @@ func (q *Querier) RuleSetList(ctx context.Context, p store.RuleSetListParams) ([
 		before = 1<<31 - 1
 	}
 	rs, err := q.read.query(ctx, `SELECT `+ruleSetColumns+` FROM routing_rule_sets WHERE version < ? ORDER BY version DESC LIMIT ?`,
-		before, store.Limit(p.Limit))
+		before, store.RowLimit(p.Limit))
 	if err != nil {
 		return nil, err
 	}

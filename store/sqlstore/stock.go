@@ -278,7 +278,7 @@ func (q *Querier) BalanceList(ctx context.Context, p store.BalanceListParams) ([
 		args = append(args, p.AfterLocation, p.AfterSKU)
 	}
 	query += ` ORDER BY location, sku LIMIT ?`
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, err
@@ -323,7 +323,7 @@ func (q *Querier) MovementList(ctx context.Context, p store.MovementListParams) 
 		args = append(args, p.BeforeSeq)
 	}
 	query += ` ORDER BY seq DESC LIMIT ?`
-	args = append(args, store.Limit(p.Limit))
+	args = append(args, store.RowLimit(p.Limit))
 	rs, err := q.read.query(ctx, query, args...)
 	if err != nil {
 		return nil, err

@@ -53,6 +53,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"APIKeys", testAPIKeys},
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
+		{"IdempotencyApplied", testIdempotencyApplied},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"Jobs", testJobs},
 		{"ConcurrentJobClaims", testConcurrentJobClaims},
@@ -98,6 +99,9 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Labels", testLabels},
 		{"TrackingNumberNext", testTrackingNumberNext},
 	}
+	tests = append(tests, integrationTests...) // integrations.go
+	tests = append(tests, orderPolicyTests...) // orderpolicy.go
+	tests = append(tests, consoleTests...)     // users.go
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
