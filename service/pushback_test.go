@@ -273,6 +273,9 @@ func TestPushShipmentAndCancelWooCommerce(t *testing.T) {
 		fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
 			connectortest.Raw(w, 200, []byte(`[]`)) // the poll: nothing new
 		})
+		fake.Handle("GET /wp-json/wc/v3/orders/{id}/notes", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.Raw(w, 200, []byte(`[]`))
+		})
 		fake.Handle("POST /wp-json/wc/v3/orders/{id}/notes", func(w http.ResponseWriter, r *http.Request) {
 			connectortest.JSON(w, 201, map[string]any{"id": 1})
 		})

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -107,6 +108,12 @@ func (c *Connector) PullOrders(ctx context.Context, q connector.PullQuery) (*con
 	return out, nil
 }
 
+// orderNote is the part of a WooCommerce order note (GET
+// /orders/{id}/notes) that PushShipment compares.
+type orderNote struct {
+	Note string `json:"note"`
+}
+
 // PushShipment records the tracking as an order note (a customer note when
 // s.NotifyCustomer, which WooCommerce e-mails) and, when the shipment
 // completes the order, sets the status to completed. WooCommerce has no
@@ -130,8 +137,19 @@ func (c *Connector) PushShipment(ctx context.Context, s connector.Shipment) erro
 	if s.TrackingURL != "" {
 		note += ": " + s.TrackingURL
 	}
-	if _, err := c.do(ctx, http.MethodPost, "/orders/"+id+"/notes", map[string]any{"note": note + ".", "customer_note": s.NotifyCustomer}, nil); err != nil {
-		return fmt.Errorf("woocommerce order %s: add note: %w", id, err)
+	note += "."
+	// A retry (the answer to an earlier attempt was lost, or the status
+	// change after the note failed) must not add the note twice — a
+	// customer note is an e-mail to the buyer. WooCommerce has no
+	// idempotency key, so look for the note first.
+	var existing []orderNote
+	if _, err := c.do(ctx, http.MethodGet, "/orders/"+id+"/notes", nil, &existing); err != nil {
+		return fmt.Errorf("woocommerce order %s: read notes: %w", id, err)
+	}
+	if !slices.ContainsFunc(existing, func(n orderNote) bool { return n.Note == note }) {
+		if _, err := c.do(ctx, http.MethodPost, "/orders/"+id+"/notes", map[string]any{"note": note, "customer_note": s.NotifyCustomer}, nil); err != nil {
+			return fmt.Errorf("woocommerce order %s: add note: %w", id, err)
+		}
 	}
 	if !s.Complete {
 		return nil

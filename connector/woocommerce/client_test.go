@@ -2,10 +2,13 @@ package woocommerce_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -128,8 +131,22 @@ func TestPullOrdersLinkAndShortPage(t *testing.T) {
 
 func TestPushShipment(t *testing.T) {
 	c, fake := newClient(t)
+	// The fake keeps the notes, as WooCommerce does.
+	var mu sync.Mutex
+	notes := []map[string]any{{"id": 280, "note": "Order status changed from Pending payment to Processing."}}
+	fake.Handle("GET /wp-json/wc/v3/orders/727/notes", func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		connectortest.JSON(w, 200, notes)
+	})
 	fake.Handle("POST /wp-json/wc/v3/orders/727/notes", func(w http.ResponseWriter, r *http.Request) {
-		connectortest.JSON(w, 201, map[string]any{"id": 281})
+		var in map[string]any
+		_ = json.NewDecoder(r.Body).Decode(&in)
+		mu.Lock()
+		defer mu.Unlock()
+		n := map[string]any{"id": 281 + len(notes), "note": in["note"], "customer_note": in["customer_note"]}
+		notes = append(notes, n)
+		connectortest.JSON(w, 201, n)
 	})
 	fake.Handle("PUT /wp-json/wc/v3/orders/727", func(w http.ResponseWriter, r *http.Request) {
 		connectortest.JSON(w, 200, map[string]any{"id": 727, "status": "completed"})
@@ -143,15 +160,28 @@ func TestPushShipment(t *testing.T) {
 	if err := c.PushShipment(ctx, s); err != nil {
 		t.Fatal(err)
 	}
+	// The second push (the same shipment, now completing the order — or a
+	// retry) finds its note and adds only the status change.
 	reqs := fake.Requests()
-	if len(reqs) != 3 {
-		t.Fatalf("%d requests, want note, note, status", len(reqs))
+	var got []string
+	for _, r := range reqs {
+		got = append(got, r.Method+" "+r.Path)
 	}
-	if b := string(reqs[0].Body); b != `{"customer_note":true,"note":"Shipped with UPS (Ground), tracking number 1Z999: https://ups.example/1Z999."}` {
+	want := []string{
+		"GET /wp-json/wc/v3/orders/727/notes", "POST /wp-json/wc/v3/orders/727/notes",
+		"GET /wp-json/wc/v3/orders/727/notes", "PUT /wp-json/wc/v3/orders/727",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("requests %q, want %q", got, want)
+	}
+	if b := string(reqs[1].Body); b != `{"customer_note":true,"note":"Shipped with UPS (Ground), tracking number 1Z999: https://ups.example/1Z999."}` {
 		t.Errorf("note = %s", b)
 	}
-	if b := string(reqs[2].Body); reqs[2].Method != "PUT" || b != `{"status":"completed"}` {
-		t.Errorf("status = %s %s", reqs[2].Method, b)
+	if b := string(reqs[3].Body); b != `{"status":"completed"}` {
+		t.Errorf("status = %s", b)
+	}
+	if len(notes) != 2 {
+		t.Errorf("%d notes on the order, want the old one and one shipping note", len(notes))
 	}
 	for _, r := range reqs {
 		if !strings.HasPrefix(r.Header.Get("Authorization"), "Basic ") {
