@@ -79,6 +79,8 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/api/v1/locations", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},
 			{"GET", "/api/v1/locations/leeds", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},
 			{"PATCH", "/api/v1/locations/leeds", `{"name":"Leeds ` + role + `"}`, 200, [6]bool{Y, N, N, N, N, N}},
+			{"GET", "/api/v1/locations/leeds/sla", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},
+			{"PUT", "/api/v1/locations/leeds/sla", `{"minutes":240}`, 200, [6]bool{Y, N, N, N, N, N}},
 			{"POST", "/api/v1/skus", `{"sku":"SKU-` + role + `","name":"x"}`, 201, [6]bool{Y, N, N, N, N, N}},
 			{"GET", "/api/v1/skus", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},
 			{"GET", "/api/v1/skus/SKU-1", "", 200, [6]bool{Y, Y, Y, Y, Y, N}},

@@ -249,6 +249,14 @@ func (a *api) routes() []route {
 		{method: "PATCH", path: "/api/v1/locations/{code}", op: "updateLocation", tag: "locations", perm: auth.PermReferenceManage,
 			summary: "Change a location", about: "Fields left out stay as they are; lat or lon null clears it.",
 			request: locationPatchRequest{}, status: 200, response: &inventory.Location{}, handle: a.patchLocation},
+		{method: "GET", path: "/api/v1/locations/{code}/sla", op: "getLocationSLA", tag: "locations", perm: auth.PermReferenceRead,
+			summary: "A location's fulfilment SLA",
+			about:   "How long a fulfilment order may wait at the location before the console's dashboard calls it late; 24 hours unless set.",
+			status:  200, response: slaView{}, handle: a.getLocationSLA},
+		{method: "PUT", path: "/api/v1/locations/{code}/sla", op: "setLocationSLA", tag: "locations", perm: auth.PermReferenceManage,
+			summary: "Set a location's fulfilment SLA",
+			about:   "Sets how long a fulfilment order may wait at the location before it is late, with a location.sla_set event.",
+			request: slaRequest{}, status: 200, response: slaView{}, handle: a.putLocationSLA},
 
 		// SKUs.
 		{method: "POST", path: "/api/v1/skus", op: "createSKU", tag: "skus", perm: auth.PermReferenceManage,

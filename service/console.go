@@ -171,9 +171,34 @@ func (s *Service) SetLocationSLA(ctx context.Context, p auth.Principal, location
 	if sla < time.Minute || sla > 30*24*time.Hour {
 		return orderly.Invalid("sla", "must be between 1 minute and 30 days")
 	}
-	if err := s.store.LocationSLASet(ctx, location, int(sla/time.Minute)); err != nil {
-		return err
+	// The change and its event in one transaction.
+	return s.store.InTx(ctx, func(tx store.Querier) error {
+		if _, err := tx.LocationGet(ctx, location); err != nil {
+			return err
+		}
+		if err := tx.LocationSLASet(ctx, location, int(sla/time.Minute)); err != nil {
+			return err
+		}
+		return tx.EventInsert(ctx, s.event("location.sla_set", "location", location, "", p.Actor(),
+			map[string]any{"location": location, "sla_minutes": int(sla / time.Minute)}))
+	})
+}
+
+// LocationSLA returns one location's fulfilment SLA and whether it was
+// set (false: DefaultSLA applies). An unknown location is KindNotFound.
+func (s *Service) LocationSLA(ctx context.Context, p auth.Principal, location string) (time.Duration, bool, error) {
+	if err := require(p, auth.PermReferenceRead); err != nil {
+		return 0, false, err
 	}
-	return s.store.EventInsert(ctx, s.event("location.sla_set", "location", location, "", p.Actor(),
-		map[string]any{"location": location, "sla_minutes": int(sla / time.Minute)}))
+	if _, err := s.store.LocationGet(ctx, location); err != nil {
+		return 0, false, err
+	}
+	set, err := s.store.LocationSLAList(ctx)
+	if err != nil {
+		return 0, false, err
+	}
+	if m, ok := set[location]; ok {
+		return time.Duration(m) * time.Minute, true, nil
+	}
+	return DefaultSLA, false, nil
 }

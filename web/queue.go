@@ -5,7 +5,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
@@ -162,4 +164,23 @@ func (c *console) fulfilmentAction(w http.ResponseWriter, r *http.Request, v *vi
 		return
 	}
 	http.Redirect(w, r, "/queue/"+url.PathEscape(f.Location)+"?done="+action, http.StatusSeeOther) //nolint:gosec // a path on this site; action is one of the cases above
+}
+
+// maxSLAHours is the longest SLA the form takes: the service's 30 days.
+const maxSLAHours = 30 * 24
+
+// setSLA sets how long a fulfilment order may wait at the location before
+// the dashboard calls it late (admins: reference:manage).
+func (c *console) setSLA(w http.ResponseWriter, r *http.Request, v *viewer) {
+	location := r.PathValue("location")
+	hours, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("hours")))
+	if err != nil || hours < 1 || hours > maxSLAHours {
+		c.fail(w, r, v, orderly.Invalid("hours", "must be a whole number of hours from 1 to %d", maxSLAHours))
+		return
+	}
+	if err := c.svc.SetLocationSLA(r.Context(), v.Principal, location, time.Duration(hours)*time.Hour); err != nil {
+		c.fail(w, r, v, err)
+		return
+	}
+	http.Redirect(w, r, "/queue/"+url.PathEscape(location)+"?done=sla", http.StatusSeeOther)
 }

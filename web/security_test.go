@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/order"
@@ -327,6 +328,39 @@ func TestOrderActions(t *testing.T) {
 			if !strings.Contains(body, want) {
 				t.Errorf("the timeline lacks %s", want)
 			}
+		}
+	})
+}
+
+// TestLocationSLAForm: an admin sets a location's SLA from its queue; a
+// warehouse user sees no form and is refused if it posts one anyway; a bad
+// value is a 422 naming the field and changes nothing.
+func TestLocationSLAForm(t *testing.T) {
+	eachBackend(t, func(t *testing.T, _ string, f *fixture) {
+		admin := f.login(t, "admin@example.com")
+		if _, body := admin.get("/queue/wh-a"); !strings.Contains(body, `action="/queue/wh-a/sla"`) {
+			t.Error("an admin's queue page has no SLA form")
+		}
+		if s, body := admin.post("/queue/wh-a/sla", url.Values{"hours": {"0"}}); s != http.StatusUnprocessableEntity || !strings.Contains(body, "hours") {
+			t.Errorf("SLA of 0 hours: %d", s)
+		}
+		if s, _ := admin.post("/queue/wh-a/sla", url.Values{"hours": {"4"}}); s != http.StatusSeeOther {
+			t.Fatalf("set SLA: %d", s)
+		}
+		if _, body := admin.get("/queue/wh-a"); !strings.Contains(body, "SLA: 4h 0m") {
+			t.Errorf("the queue does not show the new SLA of 4 hours")
+		}
+
+		wh := f.login(t, "wh-a@example.com")
+		if _, body := wh.get("/queue/wh-a"); strings.Contains(body, `action="/queue/wh-a/sla"`) {
+			t.Error("a warehouse user's queue page offers the SLA form")
+		}
+		if s, _ := wh.post("/queue/wh-a/sla", url.Values{"hours": {"1"}}); s != http.StatusForbidden {
+			t.Errorf("a warehouse user set the SLA: %d", s)
+		}
+		sla, set, err := f.svc.LocationSLA(context.Background(), seeder, "wh-a")
+		if err != nil || !set || sla != 4*time.Hour {
+			t.Errorf("stored SLA %v (set %v, err %v), want 4h", sla, set, err)
 		}
 	})
 }

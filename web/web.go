@@ -89,6 +89,7 @@ func (c *console) handler() http.Handler {
 
 	mux.Handle("GET /queue", c.user(c.queueIndex))
 	mux.Handle("GET /queue/{location}", c.user(c.queue))
+	mux.Handle("POST /queue/{location}/sla", c.user(c.setSLA))
 	mux.Handle("POST /fulfilment/{id}/{action}", c.user(c.fulfilmentAction))
 
 	mux.Handle("GET /inventory", c.user(c.inventory))
