@@ -36,6 +36,12 @@ func TestIntegrations(t *testing.T) {
 		put := func(body string) *response {
 			return b.do(t, req{method: "PUT", path: "/api/v1/integrations/shopx", key: "admin", body: body})
 		}
+		// The platform must be on the public internet (SSRF), unless
+		// private targets are allowed — as they are below, for the fake.
+		for _, target := range []string{fake.URL, "http://10.1.2.3/", "http://169.254.169.254/latest/"} {
+			put(`{"base_url": "`+target+`"}`).wantProblem(t, http.StatusUnprocessableEntity, "base_url")
+		}
+		b.svc.AllowPrivateWebhooks = true
 		res := put(`{"base_url": "`+fake.URL+`", "settings": {"access_token": "shpat_secret", "stock_location": "655441491", "item.SKU-1": "808950810"}}`).
 			want(t, http.StatusOK)
 		if strings.Contains(string(res.body), "shpat_secret") {

@@ -12,6 +12,7 @@ import (
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/connector"
+	"github.com/orderly-oms/orderly/outbound"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -123,8 +124,14 @@ func (s *Service) PutChannelConnector(ctx context.Context, p auth.Principal, cod
 	var pr orderly.Problems
 	if in.BaseURL != nil && *in.BaseURL != "" {
 		u, err := url.Parse(*in.BaseURL)
-		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil {
+		switch {
+		case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil:
 			pr.Add("base_url", "must be an absolute http or https URL without credentials")
+		case outbound.CheckURL(ctx, *in.BaseURL, s.AllowPrivateWebhooks) != nil:
+			// As for webhook targets: the platform must be on the public
+			// internet, not this host or the network behind it (SSRF). The
+			// connector's client checks again on every connection.
+			pr.Add("base_url", "must resolve only to public addresses (ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1 allows private ones)")
 		}
 		orderly.CheckText(&pr, "base_url", *in.BaseURL, 500)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/connector"
 	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/outbound"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -44,9 +45,15 @@ const (
 )
 
 // connectorConfig builds the connector.Config of a channel.
-func connectorConfig(code, secret string, cfg *store.ChannelConnector) connector.Config {
-	return connector.Config{Channel: code, Secret: secret, BaseURL: cfg.BaseURL, Settings: cfg.Settings}
+func (s *Service) connectorConfig(code, secret string, cfg *store.ChannelConnector) connector.Config {
+	s.connectorHTTPOnce.Do(func() {
+		s.connectorHTTP = outbound.NewHTTPClient(connectorTimeout, s.AllowPrivateWebhooks)
+	})
+	return connector.Config{Channel: code, Secret: secret, BaseURL: cfg.BaseURL, Settings: cfg.Settings, HTTPClient: s.connectorHTTP}
 }
+
+// connectorTimeout bounds one request to a channel's platform.
+const connectorTimeout = 30 * time.Second
 
 // openChannelConnector returns a channel's configured connector and its
 // configuration. A channel without configuration is KindNotFound; a
@@ -66,7 +73,7 @@ func (s *Service) openChannelConnector(ctx context.Context, code string) (connec
 	if !cfg.Enabled {
 		return nil, nil, orderly.Errorf(orderly.KindUnavailable, "the connector of channel %s is disabled", code)
 	}
-	c, err := s.Connectors.Open(ch.Kind, connectorConfig(ch.Code, ch.Secret, cfg))
+	c, err := s.Connectors.Open(ch.Kind, s.connectorConfig(ch.Code, ch.Secret, cfg))
 	return c, cfg, err
 }
 
@@ -164,7 +171,7 @@ func (s *Service) runPoll(ctx context.Context, j *store.Job, a pushArgs) error {
 	var puller connector.OrderPuller
 	var conn connector.Connector
 	if cfg.Enabled && s.Connectors != nil {
-		if conn, err = s.Connectors.Open(ch.Kind, connectorConfig(ch.Code, ch.Secret, cfg)); err == nil {
+		if conn, err = s.Connectors.Open(ch.Kind, s.connectorConfig(ch.Code, ch.Secret, cfg)); err == nil {
 			puller, _ = conn.(connector.OrderPuller)
 		}
 	}
@@ -329,7 +336,7 @@ func (s *Service) ensurePoll(ctx context.Context, q store.Querier, cfg *store.Ch
 	if err != nil {
 		return err
 	}
-	c, err := s.Connectors.Open(ch.Kind, connectorConfig(ch.Code, ch.Secret, cfg))
+	c, err := s.Connectors.Open(ch.Kind, s.connectorConfig(ch.Code, ch.Secret, cfg))
 	if err != nil {
 		return nil //nolint:nilerr // no connector for this kind here: nothing to poll
 	}

@@ -39,6 +39,7 @@ func channelSetup(t *testing.T, st store.Store) bundle {
 			Now: b.clock.Now})
 	})
 	b.svc.Connectors = reg
+	b.svc.AllowPrivateWebhooks = true // the fake platforms listen on 127.0.0.1
 	for code, kind := range map[string]channel.Kind{"shop-eu": channel.KindShopify, "woo": channel.KindWooCommerce, "amzn": channel.KindAmazon} {
 		if _, err := b.svc.CreateChannel(context.Background(), admin, &channel.Channel{Code: code, Kind: kind, Name: code, Policy: channel.DefaultPolicy()}); err != nil {
 			t.Fatal(err)

@@ -8,6 +8,8 @@
 package service
 
 import (
+	"sync"
+	"net/http"
 	"context"
 	"encoding/json"
 	"errors"
@@ -32,10 +34,16 @@ type Service struct {
 	// Connectors opens the connector of a channel's kind (webhooks); nil
 	// means no channel has a webhook endpoint.
 	Connectors *connector.Registry
-	// AllowPrivateWebhooks lets webhook subscriptions target loopback,
-	// private and link-local addresses (ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1;
-	// tests). See webhooks_out.go.
+	// AllowPrivateWebhooks lets webhook subscriptions, and channel
+	// connectors' base URLs, target loopback, private and link-local
+	// addresses (ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1; tests). See
+	// webhooks_out.go and integrations.go.
 	AllowPrivateWebhooks bool
+	// connectorHTTP is the client connectors call their platforms with:
+	// outbound's SSRF-guarded client unless AllowPrivateWebhooks, built on
+	// first use (after the fields above are set).
+	connectorHTTPOnce sync.Once
+	connectorHTTP     *http.Client
 	// EasyPostWebhookSecret verifies POST /webhooks/easypost/{account}
 	// (ORDERLY_EASYPOST_WEBHOOK_SECRET); empty refuses every delivery.
 	EasyPostWebhookSecret string

@@ -39,7 +39,9 @@ func TestChannelPollWired(t *testing.T) {
 	}
 	for name, dbURL := range backends {
 		t.Run(name, func(t *testing.T) {
-			s := start(t, "--db", dbURL(t), "--demo")
+			// The fake WooCommerce listens on 127.0.0.1, which connector
+			// base URLs may only name with this setting.
+			s := startEnv(t, map[string]string{"ORDERLY_ALLOW_PRIVATE_WEBHOOKS": "1"}, "--db", dbURL(t), "--demo")
 			if code, body := s.do(t, "POST", "/api/v1/channels", s.key, map[string]any{"code": "e2e-woo", "kind": "woocommerce", "name": "Woo"}); code != 201 {
 				t.Fatalf("create channel: %d %v", code, body)
 			}

@@ -34,6 +34,12 @@ var keyRE = regexp.MustCompile(`Admin API key \(shown once\): (\S+)`)
 // start runs `orderly serve` with args and waits until it listens.
 func start(t *testing.T, args ...string) *server {
 	t.Helper()
+	return startEnv(t, nil, args...)
+}
+
+// startEnv is start with environment variables for the server.
+func startEnv(t *testing.T, env map[string]string, args ...string) *server {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	s := &server{cancel: cancel, done: make(chan error, 1)}
@@ -41,7 +47,7 @@ func start(t *testing.T, args ...string) *server {
 		if k == "ORDERLY_LOG_FORMAT" {
 			return "json"
 		}
-		return ""
+		return env[k]
 	}
 	go func() {
 		err := run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), getenv, strings.NewReader(""), pw, io.Discard)
