@@ -8,13 +8,13 @@
 package service
 
 import (
-	"sync"
-	"net/http"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"sync"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
