@@ -502,8 +502,14 @@ const (
 type OrderListParams struct {
 	Channel string
 	Status  order.Status
-	// Query matches an order number, an external id or a customer e-mail
-	// exactly, or part of a customer name (case-insensitive).
+	// Query matches an order number, an external id (case-sensitive) or a
+	// customer e-mail (case-insensitive) exactly, or any part of a
+	// customer name: the name, case-folded by Go's strings.ToLower,
+	// contains the query, folded alike, as a substring (spaces and
+	// punctuation included; no wildcards). Each order is listed once,
+	// however many ways it matches. A part of three characters or more is
+	// looked up in a trigram index (migration 0013); a shorter one is
+	// found by reading orders newest first (docs/console.md).
 	Query        string
 	PlacedAfter  *time.Time // placed_at >= PlacedAfter
 	PlacedBefore *time.Time // placed_at < PlacedBefore

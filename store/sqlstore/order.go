@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/order"
@@ -156,52 +157,131 @@ func fold(s string) string { return strings.ToLower(s) }
 // likeEscaper makes text match itself in a LIKE pattern with ESCAPE '!'.
 var likeEscaper = strings.NewReplacer("!", "!!", "%", "!%", "_", "!_")
 
+// ftsPhrase is an FTS5 query for the names that contain text: one phrase
+// (a double quote inside doubled), which the trigram tokenizer turns into
+// the text's consecutive trigrams.
+func ftsPhrase(text string) string {
+	return `"` + strings.ReplaceAll(text, `"`, `""`) + `"`
+}
+
+// minNamePart is the shortest text, in characters, that the trigram
+// indexes (FTS5 on SQLite, pg_trgm on PostgreSQL) can look up. A shorter
+// text is still searched for in names, by reading orders newest first
+// until the page is full: quick for a text many names contain, a scan for
+// a rare one.
+const minNamePart = 3
+
+// filteredFew is how many orders the list's filters may select for a
+// search on SQLite to test their names one by one rather than look the
+// text up in the FTS5 table (see OrderList). A variable so that a test
+// can send every filtered search through the FTS5 table.
+var filteredFew = 5000
+
 // OrderList implements store.Querier.
+//
+// Every condition is on orders aliased o. A search is the union of two
+// disjoint arms: the exact matches (number, external id, e-mail — B-tree
+// lookups), and the names containing the text (the trigram index, for a
+// text of at least minNamePart characters) that are not exact matches,
+// newest first and cut at the page's size, so that a text many names
+// contain fills its page from its first matches and a rare one reads only
+// its few matches.
 func (q *Querier) OrderList(ctx context.Context, p store.OrderListParams) ([]*order.Order, error) {
 	var where []string
 	var args []any
 	if p.Channel != "" {
-		where = append(where, `channel = ?`)
+		where = append(where, `o.channel = ?`)
 		args = append(args, p.Channel)
 	}
 	if p.Status != "" {
-		where = append(where, `status = ?`)
+		where = append(where, `o.status = ?`)
 		args = append(args, string(p.Status))
 	}
-	if p.Query != "" {
-		cond := `external_id = ? OR customer_email_fold = ? OR customer_name_fold LIKE ? ESCAPE '!'`
-		f := fold(p.Query)
-		qargs := []any{p.Query, f, "%" + likeEscaper.Replace(f) + "%"}
-		if n, err := strconv.ParseInt(p.Query, 10, 64); err == nil && n > 0 {
-			cond = `number = ? OR ` + cond
-			qargs = append([]any{n}, qargs...)
-		}
-		where = append(where, `(`+cond+`)`)
-		args = append(args, qargs...)
-	}
 	if p.PlacedAfter != nil {
-		where = append(where, `placed_at >= ?`)
+		where = append(where, `o.placed_at >= ?`)
 		args = append(args, *p.PlacedAfter)
 	}
 	if p.PlacedBefore != nil {
-		where = append(where, `placed_at < ?`)
+		where = append(where, `o.placed_at < ?`)
 		args = append(args, *p.PlacedBefore)
 	}
 	if p.Backordered {
 		// The few short lines, through their partial index (migration
 		// 0009), rather than a probe per order.
-		where = append(where, `id IN (SELECT order_id FROM order_lines WHERE backordered > 0)`)
+		where = append(where, `o.id IN (SELECT order_id FROM order_lines WHERE backordered > 0)`)
 	}
 	if p.BeforeNumber > 0 {
-		where = append(where, `number < ?`)
+		where = append(where, `o.number < ?`)
 		args = append(args, p.BeforeNumber)
 	}
-	page := `SELECT * FROM orders`
-	if len(where) > 0 {
-		page += ` WHERE ` + strings.Join(where, ` AND `)
+	limit := store.RowLimit(p.Limit)
+	// and returns the WHERE clause of conds and the filters.
+	and := func(conds ...string) string {
+		if conds = append(conds, where...); len(conds) == 0 {
+			return ``
+		}
+		return ` WHERE ` + strings.Join(conds, ` AND `)
 	}
-	page += ` ORDER BY number DESC LIMIT ?`
-	args = append(args, store.RowLimit(p.Limit))
+	var page string
+	if p.Query == "" {
+		page = `SELECT o.* FROM orders o` + and() + ` ORDER BY o.number DESC LIMIT ?`
+		args = append(args, limit)
+	} else {
+		filterArgs := args
+		f := fold(p.Query)
+		exact := `o.external_id = ? OR o.customer_email_fold = ?`
+		exactArgs := []any{p.Query, f}
+		if n, err := strconv.ParseInt(p.Query, 10, 64); err == nil && n > 0 {
+			exact = `o.number = ? OR ` + exact
+			exactArgs = append([]any{n}, exactArgs...)
+		}
+		// The exact matches are few (one order per number, one per channel
+		// and external id, a customer's orders per e-mail) and taken whole:
+		// without ORDER BY … LIMIT, PostgreSQL cannot mistake them for many
+		// and read the table by number instead of the three indexes.
+		arms := `SELECT o.number FROM orders o` + and(`(`+exact+`)`)
+		args = slices.Concat(exactArgs, filterArgs)
+		useFTS := q.d.Name == "sqlite" && utf8.RuneCountInString(f) >= minNamePart
+		if useFTS && len(where) > 0 {
+			// SQLite's planner cannot weigh the FTS5 table against the
+			// filters' indexes; this does, cheaply: when the filters alone
+			// select fewer than filteredFew orders, reading those (by their
+			// index) and testing each name beats reading the name's
+			// matches, which are many when the text is common.
+			var n int
+			err := q.read.queryRow(ctx, `SELECT count(*) FROM (SELECT 1 FROM orders o`+and()+` LIMIT ?) AS f`,
+				append(slices.Clone(filterArgs), filteredFew)...).Scan(&n)
+			if err != nil {
+				return nil, err
+			}
+			useFTS = n >= filteredFew
+		}
+		if useFTS {
+			// The FTS5 table of migration 0013 drives, read in number
+			// order (its rowid), each match joined to its order for the
+			// filters; the page's cursor also bounds its rowid so that its
+			// scan starts there.
+			nameArm := `SELECT s.rowid AS number FROM order_search s JOIN orders o ON o.number = s.rowid` +
+				and(`s.customer_name_fold MATCH ?`, `NOT (`+exact+`)`)
+			args = slices.Concat(args, []any{ftsPhrase(f)}, exactArgs, filterArgs)
+			if p.BeforeNumber > 0 {
+				nameArm += ` AND s.rowid < ?`
+				args = append(args, p.BeforeNumber)
+			}
+			arms += ` UNION ALL SELECT number FROM (` + nameArm + ` ORDER BY s.rowid DESC LIMIT ?) AS n`
+		} else {
+			// PostgreSQL: the trigram index of migration 0013 serves the
+			// LIKE, and the planner weighs it against the filters' indexes
+			// and reading by number. SQLite: a text too short for
+			// trigrams, or few orders filtered.
+			arms += ` UNION ALL SELECT number FROM (SELECT o.number FROM orders o` +
+				and(`o.customer_name_fold LIKE ? ESCAPE '!'`, `NOT (`+exact+`)`) + ` ORDER BY o.number DESC LIMIT ?) AS n`
+			args = slices.Concat(args, []any{"%" + likeEscaper.Replace(f) + "%"}, exactArgs, filterArgs)
+		}
+		args = append(args, limit)
+		page = `SELECT o.* FROM orders o WHERE o.number IN (` + arms + `) ORDER BY o.number DESC LIMIT ?`
+		args = append(args, limit)
+	}
 	rs, err := q.read.query(ctx, selectOrders+`(`+page+`) o JOIN order_lines l ON l.order_id = o.id ORDER BY o.number DESC, l.position`, args...)
 	if err != nil {
 		return nil, err

@@ -46,6 +46,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"OrderInsertErrors", testOrderInsertErrors},
 		{"OrderGetNotFound", testOrderGetNotFound},
 		{"OrderList", testOrderList},
+		{"OrderSearch", testOrderSearch},
 		{"OrderUpdate", testOrderUpdate},
 		{"InTx", testInTx},
 		{"Events", testEvents},
