@@ -100,3 +100,47 @@ func TestGroupCommitCancelled(t *testing.T) {
 		t.Fatalf("InTx on a cancelled context: err %v, ran %v; want context.Canceled without running", err, ran)
 	}
 }
+
+// TestGroupCommitAlone runs transactions one at a time, so that each is a
+// batch of one (no savepoint): a failure or panic still leaves nothing, and
+// the next transaction is unaffected.
+func TestGroupCommitAlone(t *testing.T) {
+	t.Parallel()
+	st := dbtest.SQLite(t)
+	ctx := context.Background()
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	insert := func(tx store.Querier, code string) error {
+		return tx.SKUInsert(ctx, &inventory.SKU{SKU: code, Name: code, CreatedAt: at, UpdatedAt: at})
+	}
+	errPlanned := errors.New("planned failure")
+	if err := st.InTx(ctx, func(tx store.Querier) error {
+		if err := insert(tx, "ALONE-FAIL"); err != nil {
+			return err
+		}
+		return errPlanned
+	}); !errors.Is(err, errPlanned) {
+		t.Fatalf("failing transaction: %v", err)
+	}
+	func() {
+		defer func() {
+			if p := recover(); p != "planned panic" {
+				t.Errorf("panic %v, want the planned one", p)
+			}
+		}()
+		_ = st.InTx(ctx, func(tx store.Querier) error {
+			if err := insert(tx, "ALONE-PANIC"); err != nil {
+				return err
+			}
+			panic("planned panic")
+		})
+	}()
+	if err := st.InTx(ctx, func(tx store.Querier) error { return insert(tx, "ALONE-OK") }); err != nil {
+		t.Fatalf("committing transaction: %v", err)
+	}
+	for code, want := range map[string]bool{"ALONE-FAIL": false, "ALONE-PANIC": false, "ALONE-OK": true} {
+		_, err := st.SKUGet(ctx, code)
+		if got := err == nil; got != want {
+			t.Errorf("SKU %s stored %v, want %v (err %v)", code, got, want, err)
+		}
+	}
+}

@@ -130,6 +130,14 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 		return nil
 	}
 	c := conn{raw: tx, d: s.cfg.Dialect}
+	if len(batch) == 1 {
+		// Alone (light load, or a serial caller): no savepoint needed —
+		// a failure rolls back the whole transaction, which is only its
+		// own. The two statements a savepoint costs were a quarter of a
+		// serial insert's time.
+		g.runAlone(ctx, tx, c, batch[0])
+		return nil
+	}
 	var done []*txRequest // ran without error, waiting for COMMIT
 	broken := false
 	for i, r := range batch {
@@ -190,6 +198,27 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 		r.finish(nil, nil)
 	}
 	return nil
+}
+
+// runAlone runs a batch of one request as a plain transaction.
+func (g *committer) runAlone(ctx context.Context, tx Tx, c conn, r *txRequest) {
+	if err := r.ctx.Err(); err != nil {
+		_ = tx.Rollback(ctx)
+		r.finish(err, nil)
+		return
+	}
+	p, err := r.call(c)
+	if err != nil || p != nil {
+		_ = tx.Rollback(ctx)
+		r.finish(err, p)
+		return
+	}
+	if err := tx.Commit(ctx); err != nil {
+		_ = tx.Rollback(ctx)
+		r.finish(fmt.Errorf("commit: %w", g.s.cfg.Dialect.Interpret(err)), nil)
+		return
+	}
+	r.finish(nil, nil)
 }
 
 // call runs the request's fn, catching a panic so that the batch goes on.
