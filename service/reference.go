@@ -112,6 +112,12 @@ func (s *Service) UpdateChannel(ctx context.Context, p auth.Principal, code stri
 	}
 	var out *channel.Channel
 	err := s.store.InTx(ctx, func(tx store.Querier) error {
+		// Lock before reading: two concurrent PATCHes each apply their
+		// fields on top of the other's, instead of the second overwriting
+		// the first with what it read before the first committed.
+		if err := tx.ChannelLock(ctx, code); err != nil {
+			return err
+		}
 		c, err := notFoundAs(tx.ChannelGet(ctx, code))("channel %q not found", code)
 		if err != nil {
 			return err

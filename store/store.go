@@ -116,6 +116,12 @@ type Querier interface {
 	ChannelGet(ctx context.Context, code string) (*channel.Channel, error)
 	// ChannelList returns channels ordered by code, after p.After.
 	ChannelList(ctx context.Context, p ListParams) ([]*channel.Channel, error)
+	// ChannelLock locks the channel's row until the transaction ends
+	// (SELECT … FOR UPDATE on PostgreSQL; SQLite's one writer excludes other
+	// writers), so that a read-modify-write of the channel cannot lose a
+	// concurrent one. Read the channel after locking it. An unknown code is
+	// KindNotFound.
+	ChannelLock(ctx context.Context, code string) error
 	// ChannelUpdate overwrites the channel's name, kind, secret, policy,
 	// locations and UpdatedAt. An unknown code is KindNotFound.
 	ChannelUpdate(ctx context.Context, c *channel.Channel) error

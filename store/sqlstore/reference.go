@@ -112,6 +112,13 @@ func (q *Querier) ChannelList(ctx context.Context, p store.ListParams) ([]*chann
 	return listByCode(ctx, q.read, `SELECT `+channelColumns+` FROM channels WHERE code > ? ORDER BY code LIMIT ?`, p, scanChannel)
 }
 
+// ChannelLock implements store.Querier.
+func (q *Querier) ChannelLock(ctx context.Context, code string) error {
+	var got string
+	err := q.read.queryRow(ctx, `SELECT code FROM channels WHERE code = ?`+q.d.ForUpdate, code).Scan(&got)
+	return renotFound(err, "channel %q not found", code)
+}
+
 // ChannelUpdate implements store.Querier. It overwrites the channel's
 // locations too.
 func (q *Querier) ChannelUpdate(ctx context.Context, c *channel.Channel) error {

@@ -135,6 +135,8 @@ func testChannel(t *testing.T, s store.Store) {
 	ok(t, "get after update", err)
 	equal(t, "updated channel", got, c)
 	wantKind(t, "update unknown", s.ChannelUpdate(ctx, NewChannel("nope")), orderly.KindNotFound)
+	wantKind(t, "lock unknown", s.InTx(ctx, func(tx store.Querier) error { return tx.ChannelLock(ctx, "nope") }), orderly.KindNotFound)
+	ok(t, "lock", s.InTx(ctx, func(tx store.Querier) error { return tx.ChannelLock(ctx, c.Code) }))
 }
 
 // codes are inserted out of order; byteOrder is how every backend must
