@@ -225,6 +225,10 @@ func (s *Service) UpdateLocation(ctx context.Context, p auth.Principal, code str
 	}
 	var out *inventory.Location
 	err := s.store.InTx(ctx, func(tx store.Querier) error {
+		// Lock before reading, as UpdateChannel does.
+		if err := tx.LocationLock(ctx, code); err != nil {
+			return err
+		}
 		l, err := notFoundAs(tx.LocationGet(ctx, code))("location %q not found", code)
 		if err != nil {
 			return err
@@ -301,6 +305,10 @@ func (s *Service) UpdateSKU(ctx context.Context, p auth.Principal, code string, 
 	}
 	var out *inventory.SKU
 	err := s.store.InTx(ctx, func(tx store.Querier) error {
+		// Lock before reading, as UpdateChannel does.
+		if err := tx.SKULock(ctx, code); err != nil {
+			return err
+		}
 		k, err := notFoundAs(tx.SKUGet(ctx, code))("SKU %q not found", code)
 		if err != nil {
 			return err

@@ -47,3 +47,52 @@ func TestConcurrentChannelPatches(t *testing.T) {
 		}
 	})
 }
+
+// TestConcurrentLocationAndSKUPatches: as TestConcurrentChannelPatches,
+// for locations and SKUs.
+func TestConcurrentLocationAndSKUPatches(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		b := stockSetup(t, st)
+		ctx := context.Background()
+		for round := range 10 {
+			name := fmt.Sprintf("Warehouse %d", round)
+			priority := 10 + round
+			skuName := fmt.Sprintf("Hot item %d", round)
+			weight := int64(100 + round)
+			var wg sync.WaitGroup
+			errs := make([]error, 4)
+			wg.Go(func() {
+				_, errs[0] = b.svc.UpdateLocation(ctx, admin, "wh2", service.LocationPatch{Name: &name})
+			})
+			wg.Go(func() {
+				_, errs[1] = b.svc.UpdateLocation(ctx, admin, "wh2", service.LocationPatch{Priority: &priority})
+			})
+			wg.Go(func() {
+				_, errs[2] = b.svc.UpdateSKU(ctx, admin, "HOT", service.SKUPatch{Name: &skuName})
+			})
+			wg.Go(func() {
+				_, errs[3] = b.svc.UpdateSKU(ctx, admin, "HOT", service.SKUPatch{WeightGrams: &weight})
+			})
+			wg.Wait()
+			for i, err := range errs {
+				if err != nil {
+					t.Fatalf("round %d, patch %d: %v", round, i, err)
+				}
+			}
+			l, err := b.svc.GetLocation(ctx, admin, "wh2")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.Name != name || l.Priority != priority {
+				t.Fatalf("round %d: location %q priority %d; want %q and %d (a concurrent PATCH was lost)", round, l.Name, l.Priority, name, priority)
+			}
+			k, err := b.svc.GetSKU(ctx, admin, "HOT")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k.Name != skuName || k.WeightGrams != weight {
+				t.Fatalf("round %d: SKU %q weight %d; want %q and %d (a concurrent PATCH was lost)", round, k.Name, k.WeightGrams, skuName, weight)
+			}
+		}
+	})
+}

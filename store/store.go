@@ -132,6 +132,9 @@ type Querier interface {
 	LocationGet(ctx context.Context, code string) (*inventory.Location, error)
 	// LocationList returns locations ordered by code, after p.After.
 	LocationList(ctx context.Context, p ListParams) ([]*inventory.Location, error)
+	// LocationLock locks the location's row until the transaction ends, as
+	// ChannelLock does. An unknown code is KindNotFound.
+	LocationLock(ctx context.Context, code string) error
 	// LocationUpdate overwrites every field but Code and CreatedAt.
 	LocationUpdate(ctx context.Context, l *inventory.Location) error
 	// LocationOrdersSince returns, per location, how many distinct orders
@@ -146,6 +149,9 @@ type Querier interface {
 	SKUGet(ctx context.Context, sku string) (*inventory.SKU, error)
 	// SKUList returns SKUs ordered by code, after p.After.
 	SKUList(ctx context.Context, p ListParams) ([]*inventory.SKU, error)
+	// SKULock locks the SKU's row until the transaction ends, as
+	// ChannelLock does. An unknown code is KindNotFound.
+	SKULock(ctx context.Context, sku string) error
 	// SKUUpdate overwrites every field but SKU and CreatedAt.
 	SKUUpdate(ctx context.Context, s *inventory.SKU) error
 	// SKUMissing returns those of codes that are not stored, in the order

@@ -245,6 +245,13 @@ func (q *Querier) LocationList(ctx context.Context, p store.ListParams) ([]*inve
 	return listByCode(ctx, q.read, `SELECT `+locationColumns+` FROM locations WHERE code > ? ORDER BY code LIMIT ?`, p, scanLocation)
 }
 
+// LocationLock implements store.Querier.
+func (q *Querier) LocationLock(ctx context.Context, code string) error {
+	var got string
+	err := q.read.queryRow(ctx, `SELECT code FROM locations WHERE code = ?`+q.d.ForUpdate, code).Scan(&got)
+	return renotFound(err, "location %q not found", code)
+}
+
 // LocationUpdate implements store.Querier.
 func (q *Querier) LocationUpdate(ctx context.Context, l *inventory.Location) error {
 	addr, shipsTo, modes, err := locationJSON(l)
@@ -287,6 +294,13 @@ func (q *Querier) SKUGet(ctx context.Context, sku string) (*inventory.SKU, error
 // SKUList implements store.Querier.
 func (q *Querier) SKUList(ctx context.Context, p store.ListParams) ([]*inventory.SKU, error) {
 	return listByCode(ctx, q.read, `SELECT `+skuColumns+` FROM skus WHERE sku > ? ORDER BY sku LIMIT ?`, p, scanSKU)
+}
+
+// SKULock implements store.Querier.
+func (q *Querier) SKULock(ctx context.Context, sku string) error {
+	var got string
+	err := q.read.queryRow(ctx, `SELECT sku FROM skus WHERE sku = ?`+q.d.ForUpdate, sku).Scan(&got)
+	return renotFound(err, "SKU %q not found", sku)
 }
 
 // SKUUpdate implements store.Querier.

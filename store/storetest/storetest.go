@@ -208,6 +208,8 @@ func testLocation(t *testing.T, s store.Store) {
 	ok(t, "get after update", err)
 	equal(t, "updated location", got, l)
 	wantKind(t, "update unknown", s.LocationUpdate(ctx, newLocation("nope", nil, nil)), orderly.KindNotFound)
+	wantKind(t, "lock unknown", s.InTx(ctx, func(tx store.Querier) error { return tx.LocationLock(ctx, "nope") }), orderly.KindNotFound)
+	ok(t, "lock", s.InTx(ctx, func(tx store.Querier) error { return tx.LocationLock(ctx, l.Code) }))
 }
 
 func testLocationList(t *testing.T, s store.Store) {
@@ -238,6 +240,8 @@ func testSKU(t *testing.T, s store.Store) {
 	ok(t, "get after update", err)
 	equal(t, "updated SKU", got, k)
 	wantKind(t, "update unknown", s.SKUUpdate(ctx, newSKU("nope")), orderly.KindNotFound)
+	wantKind(t, "lock unknown", s.InTx(ctx, func(tx store.Querier) error { return tx.SKULock(ctx, "nope") }), orderly.KindNotFound)
+	ok(t, "lock", s.InTx(ctx, func(tx store.Querier) error { return tx.SKULock(ctx, k.SKU) }))
 }
 
 func testSKUList(t *testing.T, s store.Store) {
