@@ -34,38 +34,48 @@ import (
 // at, currency, customer, addresses, lines, shipping lines, note, tags);
 // CreateOrder assigns ids, number, totals, counters and status.
 func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Order, strict bool) (_ *order.Order, created bool, err error) {
-	if err := require(p, auth.PermOrdersCreate); err != nil {
+	ch, existing, err := s.beginIntake(ctx, p, o)
+	if err != nil || existing != nil {
+		return existing, false, err
+	}
+	if err := s.checkSKUs(ctx, o); err != nil {
 		return nil, false, err
 	}
+	return s.capture(ctx, ch, o, captureOptions{actor: p.Actor(), strict: strict, status: order.StatusOpen})
+}
+
+// beginIntake is what every API intake does before its transaction: the
+// caller's permission and channel scope, the placed-at default, validation,
+// and the two reads that decide whether there is anything to capture. It
+// returns the already stored order if the channel's order is there (a
+// retried delivery: the cheap answer), else the order's channel.
+func (s *Service) beginIntake(ctx context.Context, p auth.Principal, o *order.Order) (*channel.Channel, *order.Order, error) {
+	if err := require(p, auth.PermOrdersCreate); err != nil {
+		return nil, nil, err
+	}
 	if p.Role == auth.RoleChannel && o.Channel != p.Channel {
-		return nil, false, orderly.Errorf(orderly.KindForbidden, "this key may only create orders for channel %q", p.Channel)
+		return nil, nil, orderly.Errorf(orderly.KindForbidden, "this key may only create orders for channel %q", p.Channel)
 	}
 	if o.PlacedAt.IsZero() {
 		o.PlacedAt = s.clock.Now()
 	}
 	o.PlacedAt = o.PlacedAt.UTC().Truncate(time.Microsecond)
 	if err := o.Validate(); err != nil {
-		return nil, false, err
+		return nil, nil, err
 	}
-
-	// Cheap answer for a retried delivery: the order is already here.
 	if existing, err := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID); err == nil {
-		return existing, false, nil
+		return nil, existing, nil
 	} else if orderly.KindOf(err) != orderly.KindNotFound {
-		return nil, false, err
+		return nil, nil, err
 	}
-
 	ch, err := s.store.ChannelGet(ctx, o.Channel)
 	if err != nil {
 		if orderly.KindOf(err) == orderly.KindNotFound {
-			return nil, false, orderly.Invalid("channel", "unknown channel %q", o.Channel)
+			return nil, nil, orderly.Invalid("channel", "unknown channel %q", o.Channel)
 		}
-		return nil, false, err
+		return nil, nil, err
 	}
-	if err := s.checkSKUs(ctx, o); err != nil {
-		return nil, false, err
-	}
-	return s.capture(ctx, ch, o, captureOptions{actor: p.Actor(), strict: strict, status: order.StatusOpen})
+	return ch, nil, nil
 }
 
 // captureOptions says how capture stores a new order. The zero value of

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
@@ -63,31 +62,10 @@ const (
 // the sale leaves without stock raise inventory.shortage and go on hold
 // (stock_shortage), as after any count.
 func (s *Service) CreateFulfilledOrder(ctx context.Context, p auth.Principal, o *order.Order, location string) (_ *order.Order, created bool, err error) {
-	if err := require(p, auth.PermOrdersCreate); err != nil {
-		return nil, false, err
-	}
-	if p.Role == auth.RoleChannel && o.Channel != p.Channel {
-		return nil, false, orderly.Errorf(orderly.KindForbidden, "this key may only create orders for channel %q", p.Channel)
-	}
-	if o.PlacedAt.IsZero() {
-		o.PlacedAt = s.clock.Now()
-	}
-	o.PlacedAt = o.PlacedAt.UTC().Truncate(time.Microsecond)
 	o.FinancialStatus = FinancialPaid
-	if err := o.Validate(); err != nil {
-		return nil, false, err
-	}
-	if existing, err := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID); err == nil {
-		return existing, false, nil
-	} else if orderly.KindOf(err) != orderly.KindNotFound {
-		return nil, false, err
-	}
-	ch, err := s.store.ChannelGet(ctx, o.Channel)
-	if err != nil {
-		if orderly.KindOf(err) == orderly.KindNotFound {
-			return nil, false, orderly.Invalid("channel", "unknown channel %q", o.Channel)
-		}
-		return nil, false, err
+	ch, existing, err := s.beginIntake(ctx, p, o)
+	if err != nil || existing != nil {
+		return existing, false, err
 	}
 	if err := s.checkCounterLocation(ctx, ch, location); err != nil {
 		return nil, false, err
