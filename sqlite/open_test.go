@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/store"
@@ -121,4 +123,58 @@ func TestLedgerCheckTampered(t *testing.T) {
 		_, err := s.write.ExecContext(context.Background(), q)
 		return err
 	})
+}
+
+// TestOutboxQueryPlan pins the plan of the dispatcher's read: events after
+// the cursor, found in the (txid, seq) index by equality and range. The
+// row-value form (txid, seq) > (?, ?) made SQLite range over txid alone —
+// every event, since all have txid 0 — on each poll.
+func TestOutboxQueryPlan(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	rows, err := s.write.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+s.dialect.OutboxEventsQuery(), 0, 5, 200)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	if len(plan) != 1 || !strings.Contains(plan[0], "events_txid (txid=? AND seq>?)") {
+		t.Errorf("plan %q, want one SEARCH of events_txid (txid=? AND seq>?)", plan)
+	}
+}
+
+// TestWritesOutsideTxJoinBatches checks that a single-statement write made
+// outside a transaction runs in a group-commit batch rather than as a
+// transaction (and fsync) of its own on the writer.
+func TestWritesOutsideTxJoinBatches(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	ctx := context.Background()
+	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	rec := &store.IdempotencyRecord{Scope: "test", Key: "k", RequestHash: "h", CreatedAt: now, LockedAt: now}
+	if existing, err := s.IdempotencyBegin(ctx, rec); err != nil || existing != nil {
+		t.Fatal(existing, err)
+	}
+	before := s.GroupCommitStats()
+	if err := s.IdempotencyComplete(ctx, "test", "k", 201, []byte(`{}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IdempotencyPurge(ctx, now.Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	after := s.GroupCommitStats()
+	if got := after.Transactions - before.Transactions; got != 2 {
+		t.Errorf("group commit ran %d transactions for two writes outside a transaction, want 2", got)
+	}
 }

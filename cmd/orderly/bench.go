@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"text/tabwriter"
@@ -40,6 +41,7 @@ type benchOptions struct {
 	backend, db  string
 	serverPID    int
 	json         bool
+	cpuProfile   string
 	cfg          loadgen.Config
 	durationFlag bool // --duration was given
 }
@@ -58,6 +60,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	fs.StringVar(&o.db, "db", "", "in-process server's database: sqlite:PATH (a new file) or postgres://… (a new schema in it, dropped afterwards)")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "with --target on this machine: the server's process id, to report its peak RSS")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (in-process: server and load generator; go tool pprof FILE)")
 	mode := fs.String("mode", string(loadgen.ModeUniform), "uniform, hot-sku or availability")
 	fs.IntVar(&o.cfg.Clients, "clients", 32, "concurrent clients")
 	fs.DurationVar(&o.cfg.Duration, "duration", 30*time.Second, "how long to drive load (with --orders and no --duration: until N orders)")
@@ -200,7 +203,14 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	progress("seeded %d SKUs × %d locations (%d balances) in %s; running %s with %d clients",
 		len(fx.SKUs), len(fx.Locations), fx.Balances, fx.SeedTime.Round(time.Millisecond), o.cfg.Mode, o.cfg.Clients)
+	stopProfile, err := startCPUProfile(o.cpuProfile)
+	if err != nil {
+		return err
+	}
 	res, err := loadgen.Run(ctx, client, fx, o.cfg)
+	if perr := stopProfile(); perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
@@ -506,4 +516,24 @@ func freshSchema(ctx context.Context, dbURL string) (string, func() error, error
 		return nil
 	}
 	return u.String(), drop, nil
+}
+
+// startCPUProfile starts a CPU profile into the file at path (none when
+// path is empty) and returns what stops it and closes the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	if path == "" {
+		return func() error { return nil }, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		return f.Close()
+	}, nil
 }

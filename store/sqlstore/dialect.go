@@ -61,6 +61,14 @@ type Dialect struct {
 	// snapshot; SQLite (one writer, commit order is seq order): the
 	// largest integer.
 	TxHorizon string
+	// EventsAfter is the predicate "event e comes after the outbox cursor
+	// (%[1]s, %[2]s)" — txid and seq operands, each used once. PostgreSQL
+	// compares the row values, which its planner serves from the
+	// (txid, seq) index. SQLite writes txid 0 on every event (its commit
+	// order is seq order), so there it is an equality and a range: its
+	// planner turns the row-value form into a range on txid alone, which
+	// read every event from the start of the table on each dispatcher poll.
+	EventsAfter string
 
 	// WritableCTE says the backend runs INSERT and UPDATE inside WITH
 	// (PostgreSQL), so that several changes can be one statement, one round

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 )
 
 // committer is group commit: write transactions that arrive while another
@@ -36,6 +37,22 @@ type committer struct {
 	mu      sync.Mutex
 	queue   []*txRequest
 	leading bool
+
+	batches, transactions atomic.Int64 // run so far, for GroupCommitStats
+}
+
+// GroupCommitStats counts what group commit has run: database transactions
+// (batches) and the callers' transactions in them.
+type GroupCommitStats struct {
+	Batches, Transactions int64
+}
+
+// GroupCommitStats returns the counts so far; zero without group commit.
+func (s *Store) GroupCommitStats() GroupCommitStats {
+	if s.group == nil {
+		return GroupCommitStats{}
+	}
+	return GroupCommitStats{Batches: s.group.batches.Load(), Transactions: s.group.transactions.Load()}
 }
 
 // txRequest is one caller's transaction waiting in, or run by, a batch.
@@ -121,6 +138,8 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 	// The batch belongs to no single caller: one caller giving up must not
 	// roll back the others.
 	ctx := context.Background()
+	g.batches.Add(1)
+	g.transactions.Add(int64(len(batch)))
 	tx, err := s.cfg.Begin(ctx)
 	if err != nil {
 		err = fmt.Errorf("begin: %w", s.cfg.Dialect.Interpret(err))

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -282,7 +283,7 @@ func (q *Querier) JobsOfKinds(ctx context.Context, kinds []string, states []stor
 // OutboxOldestPending implements store.Querier.
 func (q *Querier) OutboxOldestPending(ctx context.Context, name string) (*time.Time, error) {
 	rs, err := q.read.query(ctx, `SELECT e.at FROM events e, outbox_cursors c
-		WHERE c.name = ? AND (e.txid, e.seq) > (c.txid, c.seq) ORDER BY e.txid, e.seq LIMIT 1`, name)
+		WHERE c.name = ? AND `+fmt.Sprintf(q.d.EventsAfter, "c.txid", "c.seq")+` ORDER BY e.txid, e.seq LIMIT 1`, name)
 	if err != nil {
 		return nil, err
 	}

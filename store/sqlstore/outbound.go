@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -285,11 +286,17 @@ func (q *Querier) OutboxCursorSet(ctx context.Context, name string, c store.Outb
 	return updated(n, err, "outbox cursor %q not found", name)
 }
 
+// OutboxEventsQuery is the dispatcher's read of the events after a cursor
+// (txid, seq; then the row limit), in the backend's dialect: exported for
+// the backends' query-plan tests.
+func (d *Dialect) OutboxEventsQuery() string {
+	return `SELECT txid, seq, id, type, subject, subject_id, COALESCE(order_id, ''), actor, at, data
+		FROM events e WHERE ` + fmt.Sprintf(d.EventsAfter, "?", "?") + ` AND txid < ` + d.TxHorizon + ` ORDER BY txid, seq LIMIT ?`
+}
+
 // OutboxEvents implements store.Querier.
 func (q *Querier) OutboxEvents(ctx context.Context, after store.OutboxCursor, limit int) ([]store.OutboxEvent, error) {
-	rs, err := q.write.query(ctx, `SELECT txid, seq, id, type, subject, subject_id, COALESCE(order_id, ''), actor, at, data
-		FROM events WHERE (txid, seq) > (?, ?) AND txid < `+q.d.TxHorizon+` ORDER BY txid, seq LIMIT ?`,
-		after.TxID, after.Seq, store.RowLimit(limit))
+	rs, err := q.write.query(ctx, q.d.OutboxEventsQuery(), after.TxID, after.Seq, store.RowLimit(limit))
 	if err != nil {
 		return nil, err
 	}

@@ -53,13 +53,41 @@ func New(cfg Config) *Store {
 	if cfg.GroupCommit > 0 {
 		s.group = newCommitter(s, cfg.GroupCommit)
 	}
+	write := cfg.Write
+	if s.group != nil {
+		write = batchedExec{Conn: cfg.Write, group: s.group}
+	}
 	s.Querier = &Querier{
 		d:      cfg.Dialect,
 		read:   conn{raw: cfg.Read, d: cfg.Dialect},
-		write:  conn{raw: cfg.Write, d: cfg.Dialect},
+		write:  conn{raw: write, d: cfg.Dialect},
 		atomic: s.retryTx,
 	}
 	return s
+}
+
+// batchedExec runs the single-statement writes made outside a transaction
+// (recording an idempotent response, finishing a job, …) in the next
+// group-commit batch rather than on the writer connection between
+// batches: there each was a transaction of its own with its own fsync,
+// and on the HTTP intake path they came to two per order — more commits
+// than the batches themselves. A statement that fails is rolled back to its
+// savepoint and fails alone, as it did alone. Queries (a SELECT, an
+// UPDATE … RETURNING) still go to the writer directly: their rows are read
+// after the call returns, when the batch has moved on.
+type batchedExec struct {
+	Conn
+	group *committer
+}
+
+func (b batchedExec) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	var n int64
+	err := b.group.run(ctx, func(c conn) error {
+		var err error
+		n, err = c.raw.Exec(ctx, query, args...)
+		return err
+	})
+	return n, err
 }
 
 // InTx runs fn in one write transaction; see store.Store. A transaction the
