@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"errors"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -35,4 +36,21 @@ func (c conn) Query(ctx context.Context, q string, args ...any) (sqlstore.Rows, 
 
 func (c conn) QueryRow(ctx context.Context, q string, args ...any) sqlstore.Row {
 	return c.c.QueryRow(ctx, q, args...)
+}
+
+// SendBatch sends stmts in one pipeline when the connection is the pool
+// (a pgx batch on one of its connections, one round trip); see
+// sqlstore.Batcher. Reads outside transactions use it (IntakeRead).
+func (c conn) SendBatch(ctx context.Context, stmts []sqlstore.Stmt) sqlstore.BatchResults {
+	p, ok := c.c.(interface {
+		SendBatch(ctx context.Context, b *pgx.Batch) pgx.BatchResults
+	})
+	if !ok {
+		return errBatch{errors.New("postgres: this connection cannot send a batch")}
+	}
+	b := &pgx.Batch{}
+	for _, s := range stmts {
+		b.Queue(s.Query, s.Args...)
+	}
+	return pgxBatch{p.SendBatch(ctx, b)}
 }

@@ -44,7 +44,6 @@ func (s *Service) feedingLocations(ctx context.Context, q store.Querier, ch *cha
 // feedingLocationList is feedingLocations with the whole locations, which
 // routing needs.
 func (s *Service) feedingLocationList(ctx context.Context, q store.Querier, ch *channel.Channel) ([]*inventory.Location, error) {
-	active := map[string]*inventory.Location{}
 	var all []*inventory.Location
 	lp := store.ListParams{Limit: store.MaxLimit}
 	for {
@@ -52,27 +51,37 @@ func (s *Service) feedingLocationList(ctx context.Context, q store.Querier, ch *
 		if err != nil {
 			return nil, err
 		}
-		for _, l := range page {
-			if l.Active {
-				active[l.Code] = l
-				all = append(all, l)
-			}
-		}
+		all = append(all, page...)
 		if len(page) < store.MaxLimit {
 			break
 		}
 		lp.After = page[len(page)-1].Code
 	}
-	if len(ch.Locations) == 0 {
-		return all, nil
-	}
+	return feedingFrom(all, ch), nil
+}
+
+// feedingFrom picks the locations that feed ch out of all (in code
+// order): the active ones among the channel's list, in the list's order,
+// or every active one when the list is empty.
+func feedingFrom(all []*inventory.Location, ch *channel.Channel) []*inventory.Location {
+	active := make(map[string]*inventory.Location, len(all))
 	var out []*inventory.Location
+	for _, l := range all {
+		if l.Active {
+			active[l.Code] = l
+			out = append(out, l)
+		}
+	}
+	if len(ch.Locations) == 0 {
+		return out
+	}
+	out = out[:0:0]
 	for _, code := range ch.Locations {
 		if l := active[code]; l != nil {
 			out = append(out, l)
 		}
 	}
-	return out, nil
+	return out
 }
 
 // channelAll stands for "no channel": every active location feeds it.
@@ -144,6 +153,11 @@ type routed struct {
 // it, the proposed picks are reserved and the rest backordered. It writes
 // nothing.
 func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order.Order, locations []*inventory.Location, strict, review bool) (*routed, error) {
+	return s.plan(ctx, tx, o, locations, strict, review)
+}
+
+// plan is planAllocation's reading part.
+func (s *Service) plan(ctx context.Context, tx store.Querier, o *order.Order, locations []*inventory.Location, strict, review bool) (*routed, error) {
 	req := routing.RequestFromOrder(o, routing.ModeShip, "")
 	if len(req.Lines) == 0 {
 		return nil, nil
@@ -156,6 +170,12 @@ func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order
 	if err != nil {
 		return nil, err
 	}
+	return s.route(o, req, cands, rs, strict, review)
+}
+
+// route plans req (of o) over the candidates under the rule set; see
+// planAllocation. It reads and writes nothing.
+func (s *Service) route(o *order.Order, req routing.Request, cands []routing.Candidate, rs routing.RuleSet, strict, review bool) (*routed, error) {
 	res, why := routing.Plan(req, cands, rs)
 	plan := res.InventoryPlan()
 	if strict && plan.Short() {
@@ -178,10 +198,10 @@ func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order
 	return rt, nil
 }
 
-// candidates builds routing's view of the feeding locations: their
-// routing attributes (defaults filled in), the orders each took today
-// (UTC) when it has a daily capacity, and what is available of the
-// request's SKUs, from balances locked in (sku, location) order.
+// candidates builds routing's view of the feeding locations
+// (buildCandidates) from their balances of the request's SKUs, locked in
+// (sku, location) order, and the orders each took today when it has a
+// daily capacity.
 func (s *Service) candidates(ctx context.Context, tx store.Querier, req routing.Request, locations []*inventory.Location) ([]routing.Candidate, error) {
 	if len(locations) == 0 {
 		return nil, nil
@@ -196,22 +216,39 @@ func (s *Service) candidates(ctx context.Context, tx store.Querier, req routing.
 	}
 	slices.Sort(skus)
 	codes := make([]string, len(locations))
-	capacity := false
 	for i, l := range locations {
 		codes[i] = l.Code
-		capacity = capacity || l.DailyCapacity > 0
 	}
 	balances, err := tx.BalancesLock(ctx, skus, codes)
 	if err != nil {
 		return nil, err
 	}
-	var used map[string]int
-	if capacity {
-		now := s.clock.Now().UTC()
-		if used, err = tx.LocationOrdersSince(ctx, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)); err != nil {
-			return nil, err
-		}
+	used, err := s.usedToday(ctx, tx, locations)
+	if err != nil {
+		return nil, err
 	}
+	return buildCandidates(req, locations, balances, used), nil
+}
+
+// usedToday returns the orders each location took today (UTC), read only
+// if one of the locations has a daily capacity (nil otherwise).
+func (s *Service) usedToday(ctx context.Context, q store.Querier, locations []*inventory.Location) (map[string]int, error) {
+	if !slices.ContainsFunc(locations, func(l *inventory.Location) bool { return l.DailyCapacity > 0 }) {
+		return nil, nil
+	}
+	now := s.clock.Now().UTC()
+	return q.LocationOrdersSince(ctx, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC))
+}
+
+// buildCandidates is routing's view of the locations: their routing
+// attributes (defaults filled in), the orders each took today, and what is
+// available of the request's SKUs there (balances of other locations are
+// skipped).
+func buildCandidates(req routing.Request, locations []*inventory.Location, balances []*inventory.Balance, used map[string]int) []routing.Candidate {
+	if len(locations) == 0 {
+		return nil
+	}
+	nSKUs := len(req.Lines)
 	index := make(map[string]int, len(locations))
 	cands := make([]routing.Candidate, len(locations))
 	for i, loc := range locations {
@@ -228,7 +265,7 @@ func (s *Service) candidates(ctx context.Context, tx store.Querier, req routing.
 		cands[i] = routing.Candidate{Location: l.Code, Kind: l.Kind, Active: l.Active, Country: l.Address.Country,
 			Lat: lat, Lon: lon, Priority: l.Priority, ShipsTo: l.ShipsTo, Modes: modes,
 			DailyCapacity: l.DailyCapacity, UsedToday: used[l.Code], ChannelAllowed: true,
-			CostPerShipment: l.CostPerShipment, Available: make(map[string]int64, len(skus))}
+			CostPerShipment: l.CostPerShipment, Available: make(map[string]int64, nSKUs)}
 		index[l.Code] = i
 	}
 	for _, b := range balances {
@@ -236,7 +273,7 @@ func (s *Service) candidates(ctx context.Context, tx store.Querier, req routing.
 			cands[i].Available[b.SKU] = b.Available()
 		}
 	}
-	return cands, nil
+	return cands
 }
 
 // activeRuleSet returns the active routing rule set, or
@@ -244,14 +281,23 @@ func (s *Service) candidates(ctx context.Context, tx store.Querier, req routing.
 func (s *Service) activeRuleSet(ctx context.Context, q store.Querier) (routing.RuleSet, error) {
 	rs, err := q.RuleSetActive(ctx)
 	if orderly.KindOf(err) == orderly.KindNotFound {
-		d := routing.DefaultRuleSet()
-		d.Version = 0
-		return d, nil
+		return ruleSetOrDefault(nil), nil
 	}
 	if err != nil {
 		return routing.RuleSet{}, err
 	}
 	return *rs, nil
+}
+
+// ruleSetOrDefault is rs, or routing.DefaultRuleSet as version 0 when rs
+// is nil (no rule set is active).
+func ruleSetOrDefault(rs *routing.RuleSet) routing.RuleSet {
+	if rs == nil {
+		d := routing.DefaultRuleSet()
+		d.Version = 0
+		return d
+	}
+	return *rs
 }
 
 // storeDecision stores the explanation of rt as the order's newest

@@ -106,9 +106,13 @@ func (s *Service) WebhookConnector(ctx context.Context, kind channel.Kind, code 
 // ErrDuplicateDelivery and nothing is written. Concurrent deliveries of
 // one order make one order. Changes are by the actor channel:<code>.
 func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d connector.Delivery, in *connector.Inbound) (_ *order.Order, created bool, err error) {
-	ch, err := s.store.ChannelGet(ctx, channelCode)
+	view, err := s.store.IntakeRead(ctx, store.IntakeQuery{Channel: channelCode, ExternalID: in.Order.ExternalID, SKUs: lineSKUs(&in.Order)})
 	if err != nil {
 		return nil, false, err
+	}
+	ch := view.Channel
+	if ch == nil {
+		return nil, false, orderly.Errorf(orderly.KindNotFound, "channel %q not found", channelCode)
 	}
 	actor := ChannelActor(ch.Code)
 	o := in.Order
@@ -125,19 +129,14 @@ func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d
 	}
 	record := func(tx store.Querier) error { return s.recordChannelIntake(ctx, tx, ch.Code, d, in) } // polling.go
 
-	if existing, err := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID); err == nil {
-		out, err := s.applyChannelUpdate(ctx, existing.ID, actor, d, in, record)
+	if view.Existing != nil {
+		out, err := s.applyChannelUpdate(ctx, view.Existing.ID, actor, d, in, record)
 		return out, false, err
-	} else if orderly.KindOf(err) != orderly.KindNotFound {
-		return nil, false, err
 	}
 
 	problems := slices.Clone(in.Problems)
 	holdReason := HoldInsufficientStock
-	unknown, err := s.unknownSKUs(ctx, &o)
-	if err != nil {
-		return nil, false, err
-	}
+	unknown := unknownSKUs(&o, view.MissingSKUs)
 	if len(unknown) > 0 {
 		holdReason = HoldUnknownSKU
 		problems = append(problems, unknown...)
@@ -161,7 +160,7 @@ func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d
 			return s.channelCancel(ctx, tx, o, cancelReason(in), actor)
 		}
 	}
-	out, created, err := s.capture(ctx, ch, &o, opt)
+	out, created, err := s.capture(ctx, view, &o, opt)
 	if err != nil || created {
 		return out, created, err
 	}
@@ -171,24 +170,16 @@ func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d
 	return out, false, err
 }
 
-// unknownSKUs returns a problem for every line of o whose SKU is not in the
-// catalogue.
-func (s *Service) unknownSKUs(ctx context.Context, o *order.Order) ([]string, error) {
-	codes := make([]string, len(o.Lines))
-	for i, l := range o.Lines {
-		codes[i] = l.SKU
-	}
-	missing, err := s.store.SKUMissing(ctx, codes)
-	if err != nil || len(missing) == 0 {
-		return nil, err
-	}
+// unknownSKUs returns a problem for every line of o whose SKU is among
+// the missing (not in the catalogue).
+func unknownSKUs(o *order.Order, missing []string) []string {
 	var out []string
 	for i, l := range o.Lines {
 		if slices.Contains(missing, l.SKU) {
 			out = append(out, "lines["+strconv.Itoa(i)+"].sku: unknown SKU "+strconv.Quote(l.SKU)+"; backordered")
 		}
 	}
-	return out, nil
+	return out
 }
 
 // recordDelivery records d as processed for the channel, in tx; a replay

@@ -9,8 +9,9 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
-	"github.com/orderly-oms/orderly/channel"
+	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
+	"github.com/orderly-oms/orderly/routing"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -34,48 +35,61 @@ import (
 // at, currency, customer, addresses, lines, shipping lines, note, tags);
 // CreateOrder assigns ids, number, totals, counters and status.
 func (s *Service) CreateOrder(ctx context.Context, p auth.Principal, o *order.Order, strict bool) (_ *order.Order, created bool, err error) {
-	ch, existing, err := s.beginIntake(ctx, p, o)
-	if err != nil || existing != nil {
-		return existing, false, err
+	view, err := s.beginIntake(ctx, p, o)
+	if err != nil || view.Existing != nil {
+		return orderOf(view), false, err
 	}
-	if err := s.checkSKUs(ctx, o); err != nil {
+	if err := checkSKUs(o, view.MissingSKUs); err != nil {
 		return nil, false, err
 	}
-	return s.capture(ctx, ch, o, captureOptions{actor: p.Actor(), strict: strict, status: order.StatusOpen})
+	return s.capture(ctx, view, o, captureOptions{actor: p.Actor(), strict: strict, status: order.StatusOpen})
 }
 
 // beginIntake is what every API intake does before its transaction: the
 // caller's permission and channel scope, the placed-at default, validation,
-// and the two reads that decide whether there is anything to capture. It
-// returns the already stored order if the channel's order is there (a
-// retried delivery: the cheap answer), else the order's channel.
-func (s *Service) beginIntake(ctx context.Context, p auth.Principal, o *order.Order) (*channel.Channel, *order.Order, error) {
+// and the reads that decide whether there is anything to capture and how
+// (store.IntakeRead: one round trip). The view's Existing is the already
+// stored order if the channel's order is there (a retried delivery: the
+// cheap answer); otherwise its Channel is the order's channel, never nil.
+func (s *Service) beginIntake(ctx context.Context, p auth.Principal, o *order.Order) (*store.IntakeView, error) {
 	if err := require(p, auth.PermOrdersCreate); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if p.Role == auth.RoleChannel && o.Channel != p.Channel {
-		return nil, nil, orderly.Errorf(orderly.KindForbidden, "this key may only create orders for channel %q", p.Channel)
+		return nil, orderly.Errorf(orderly.KindForbidden, "this key may only create orders for channel %q", p.Channel)
 	}
 	if o.PlacedAt.IsZero() {
 		o.PlacedAt = s.clock.Now()
 	}
 	o.PlacedAt = o.PlacedAt.UTC().Truncate(time.Microsecond)
 	if err := o.Validate(); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if existing, err := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID); err == nil {
-		return nil, existing, nil
-	} else if orderly.KindOf(err) != orderly.KindNotFound {
-		return nil, nil, err
-	}
-	ch, err := s.store.ChannelGet(ctx, o.Channel)
+	view, err := s.store.IntakeRead(ctx, store.IntakeQuery{Channel: o.Channel, ExternalID: o.ExternalID, SKUs: lineSKUs(o)})
 	if err != nil {
-		if orderly.KindOf(err) == orderly.KindNotFound {
-			return nil, nil, orderly.Invalid("channel", "unknown channel %q", o.Channel)
-		}
-		return nil, nil, err
+		return nil, err
 	}
-	return ch, nil, nil
+	if view.Existing == nil && view.Channel == nil {
+		return nil, orderly.Invalid("channel", "unknown channel %q", o.Channel)
+	}
+	return view, nil
+}
+
+// orderOf is the view's existing order; nil without a view.
+func orderOf(v *store.IntakeView) *order.Order {
+	if v == nil {
+		return nil
+	}
+	return v.Existing
+}
+
+// lineSKUs returns the SKU of every line of o, in line order.
+func lineSKUs(o *order.Order) []string {
+	codes := make([]string, len(o.Lines))
+	for i, l := range o.Lines {
+		codes[i] = l.SKU
+	}
+	return codes
 }
 
 // captureOptions says how capture stores a new order. The zero value of
@@ -98,19 +112,15 @@ type captureOptions struct {
 	after func(tx store.Querier, o *order.Order) error
 }
 
-// capture stores a new, validated order of channel ch with its stock
-// reservation and events, in one transaction: CreateOrder's and channel
-// intake's shared path. If the channel's order is already stored (a
-// concurrent capture won) it returns that order and created=false.
-func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Order, opt captureOptions) (_ *order.Order, created bool, err error) {
-	holdReason := opt.holdReason
-	if holdReason == "" {
-		holdReason = HoldInsufficientStock
-	}
-	locations, err := s.feedingLocationList(ctx, s.store, ch)
-	if err != nil {
-		return nil, false, err
-	}
+// capture stores a new, validated order of the view's channel with its
+// stock reservation and events, in one transaction: CreateOrder's and
+// channel intake's shared path. The view (store.IntakeRead, read before)
+// gives the channel, the locations, the active rule set and the balances
+// to route on. If the channel's order is already stored (a concurrent
+// capture won) it returns that order and created=false.
+func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.Order, opt captureOptions) (_ *order.Order, created bool, err error) {
+	ch := view.Channel
+	locations := feedingFrom(view.Locations, ch)
 
 	// The policy in force now governs the order for good: a copy, taken
 	// from the channel row capture has read anyway.
@@ -121,7 +131,17 @@ func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Ord
 	o.Init(opt.status, now)
 	input := *o
 	input.Lines = slices.Clone(o.Lines)
-	err = s.store.InTx(ctx, func(tx store.Querier) error {
+	// Route on the stock as it is, before the transaction: the writer
+	// (SQLite's one, PostgreSQL's row locks) is then held only to take the
+	// picks, and their guarded reservation re-checks every unit. A plan
+	// that is not "reserve everything", or whose reservation is refused
+	// because the stock moved meanwhile, is made again inside the
+	// transaction on locked balances, as always (decision 0013).
+	pre, err := s.prePlan(ctx, o, locations, view)
+	if err != nil {
+		return nil, false, err
+	}
+	capture := func(tx store.Querier) error {
 		// InTx may run this more than once: start from the input each time.
 		*o = input
 		o.Lines = slices.Clone(input.Lines)
@@ -130,55 +150,26 @@ func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Ord
 				return err
 			}
 		}
-		// Plan first (locking the balances): a strict refusal must leave
-		// nothing behind, and the counters and hold belong in the inserted
-		// row. OrderCapture then takes the picks, stores the order and
-		// writes the events, all or nothing.
-		rt, err := s.planAllocation(ctx, tx, o, locations, opt.strict, true)
-		if err != nil {
-			return err
-		}
-		var res reservation
-		if rt != nil {
-			res = applyPlan(o, &rt.plan)
-		}
-		short := len(backorderData(o)) > 0
-		review := rt != nil && rt.review
-		if review {
-			holdReason = HoldRoutingReview
-		}
-		if short || review {
-			if err := o.PutOnHold(holdReason, now); err != nil {
+		rt := pre
+		if rt == nil {
+			// Plan first (locking the balances): a strict refusal must
+			// leave nothing behind, and the counters and hold belong in
+			// the inserted row.
+			var err error
+			if rt, err = s.planAllocation(ctx, tx, o, locations, opt.strict, true); err != nil {
 				return err
 			}
 		}
-		// Every event of the capture in one statement, in timeline order;
-		// the store adds the number to order.created.
-		created := s.event("order.created", "order", o.ID, o.ID, opt.actor, map[string]any{
-			"channel": o.Channel, "external_id": o.ExternalID,
-			"currency": o.Currency, "total": o.Totals.Total, "lines": len(o.Lines),
-		})
-		var events []*orderly.Event
-		if rt != nil {
-			events = append(events, s.routedEvent(o, rt, opt.actor))
+		res, err := s.captureRouted(ctx, tx, o, rt, opt, now)
+		if rt == pre && pre != nil && errors.Is(err, store.ErrInsufficientStock) {
+			// The stock moved since the snapshot. Not planned again in
+			// this transaction: it may hold some of the balances' locks
+			// already, and taking the others now would break the
+			// (sku, location) order that keeps transactions from
+			// deadlocking.
+			return errReplan
 		}
-		if len(res.picks) > 0 {
-			events = append(events, s.event("order.allocated", "order", o.ID, o.ID, opt.actor,
-				map[string]any{"allocations": picksData(res.picks)}))
-		}
-		if short {
-			events = append(events,
-				s.event("order.backordered", "order", o.ID, o.ID, opt.actor, map[string]any{"lines": backorderData(o)}))
-		}
-		if short || review {
-			events = append(events, s.event("order.held", "order", o.ID, o.ID, opt.actor,
-				map[string]any{"reason": holdReason, "from": opt.status, "to": o.Status}))
-		}
-		if opt.events != nil {
-			events = append(events, opt.events(o)...)
-		}
-		if err := tx.OrderCapture(ctx, store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events,
-			Actor: opt.actor, At: s.clock.Now()}); err != nil {
+		if err != nil {
 			return err
 		}
 		if rt != nil {
@@ -197,7 +188,12 @@ func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Ord
 			return opt.after(tx, o)
 		}
 		return nil
-	})
+	}
+	err = s.store.InTx(ctx, capture)
+	if errors.Is(err, errReplan) {
+		pre = nil
+		err = s.store.InTx(ctx, capture)
+	}
 	if errors.Is(err, store.ErrDuplicate) {
 		// A concurrent request stored the same channel order first.
 		existing, gerr := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID)
@@ -216,23 +212,95 @@ func (s *Service) capture(ctx context.Context, ch *channel.Channel, o *order.Ord
 	return o, true, nil
 }
 
-// checkSKUs refuses lines whose SKU is not in the catalogue, naming each line.
-func (s *Service) checkSKUs(ctx context.Context, o *order.Order) error {
-	codes := make([]string, len(o.Lines))
-	for i, l := range o.Lines {
-		codes[i] = l.SKU
+// errReplan ends a capture transaction whose plan, made before it, could
+// not be reserved: capture runs it again, planning inside.
+var errReplan = errors.New("the stock moved since the plan was made")
+
+// prePlan routes o, not yet stored, on the view's stock — read before,
+// locking nothing —, under the view's rule set; it returns the plan only if
+// it reserves every unit (no backorder, no hold for review), and nil
+// otherwise: capture then plans inside its transaction.
+func (s *Service) prePlan(ctx context.Context, o *order.Order, locations []*inventory.Location, view *store.IntakeView) (*routed, error) {
+	req := routing.RequestFromOrder(o, routing.ModeShip, "")
+	if len(req.Lines) == 0 || len(locations) == 0 {
+		return nil, nil
 	}
-	missing, err := s.store.SKUMissing(ctx, codes)
-	if err != nil || len(missing) == 0 {
-		return err
+	rs := ruleSetOrDefault(view.RuleSet)
+	used, err := s.usedToday(ctx, s.store, locations)
+	if err != nil {
+		return nil, err
 	}
-	unknown := make(map[string]bool, len(missing))
-	for _, m := range missing {
-		unknown[m] = true
+	cands := buildCandidates(req, locations, view.Balances, used)
+	rt, err := s.route(o, req, cands, rs, false, true)
+	if err != nil || rt == nil || rt.review || rt.plan.Short() {
+		return nil, err
+	}
+	return rt, nil
+}
+
+// captureRouted stores o, in tx, with the picks of rt (nil: no demand)
+// taken by the guarded reservation: the counters, the hold when units are
+// short or a person must review, and every event of the capture.
+// OrderCapture takes the picks, stores the order and writes the events,
+// all or nothing: a refused reservation (ErrInsufficientStock) leaves
+// nothing written.
+func (s *Service) captureRouted(ctx context.Context, tx store.Querier, o *order.Order, rt *routed, opt captureOptions, now time.Time) (reservation, error) {
+	holdReason := opt.holdReason
+	if holdReason == "" {
+		holdReason = HoldInsufficientStock
+	}
+	var res reservation
+	if rt != nil {
+		res = applyPlan(o, &rt.plan)
+	}
+	short := len(backorderData(o)) > 0
+	review := rt != nil && rt.review
+	if review {
+		holdReason = HoldRoutingReview
+	}
+	if short || review {
+		if err := o.PutOnHold(holdReason, now); err != nil {
+			return res, err
+		}
+	}
+	// Every event of the capture in one statement, in timeline order;
+	// the store adds the number to order.created.
+	created := s.event("order.created", "order", o.ID, o.ID, opt.actor, map[string]any{
+		"channel": o.Channel, "external_id": o.ExternalID,
+		"currency": o.Currency, "total": o.Totals.Total, "lines": len(o.Lines),
+	})
+	var events []*orderly.Event
+	if rt != nil {
+		events = append(events, s.routedEvent(o, rt, opt.actor))
+	}
+	if len(res.picks) > 0 {
+		events = append(events, s.event("order.allocated", "order", o.ID, o.ID, opt.actor,
+			map[string]any{"allocations": picksData(res.picks)}))
+	}
+	if short {
+		events = append(events,
+			s.event("order.backordered", "order", o.ID, o.ID, opt.actor, map[string]any{"lines": backorderData(o)}))
+	}
+	if short || review {
+		events = append(events, s.event("order.held", "order", o.ID, o.ID, opt.actor,
+			map[string]any{"reason": holdReason, "from": opt.status, "to": o.Status}))
+	}
+	if opt.events != nil {
+		events = append(events, opt.events(o)...)
+	}
+	return res, tx.OrderCapture(ctx, store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events,
+		Actor: opt.actor, At: s.clock.Now()})
+}
+
+// checkSKUs refuses lines whose SKU is among the missing (not in the
+// catalogue), naming each line.
+func checkSKUs(o *order.Order, missing []string) error {
+	if len(missing) == 0 {
+		return nil
 	}
 	var pr orderly.Problems
 	for i, l := range o.Lines {
-		if unknown[l.SKU] {
+		if slices.Contains(missing, l.SKU) {
 			pr.Add("lines["+strconv.Itoa(i)+"].sku", "unknown SKU %q", l.SKU)
 		}
 	}

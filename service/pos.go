@@ -63,37 +63,36 @@ const (
 // (stock_shortage), as after any count.
 func (s *Service) CreateFulfilledOrder(ctx context.Context, p auth.Principal, o *order.Order, location string) (_ *order.Order, created bool, err error) {
 	o.FinancialStatus = FinancialPaid
-	ch, existing, err := s.beginIntake(ctx, p, o)
-	if err != nil || existing != nil {
-		return existing, false, err
+	view, err := s.beginIntake(ctx, p, o)
+	if err != nil || view.Existing != nil {
+		return orderOf(view), false, err
 	}
-	if err := s.checkCounterLocation(ctx, ch, location); err != nil {
+	if err := checkCounterLocation(view, location); err != nil {
 		return nil, false, err
 	}
-	if err := s.checkSKUs(ctx, o); err != nil {
+	if err := checkSKUs(o, view.MissingSKUs); err != nil {
 		return nil, false, err
 	}
-	return s.captureFulfilled(ctx, ch, o, location, p.Actor())
+	return s.captureFulfilled(ctx, view.Channel, o, location, p.Actor())
 }
 
 // checkCounterLocation refuses a fulfilled_at_location that cannot be: not
 // a pos channel, an unknown or inactive location, or one the channel does
 // not sell from.
-func (s *Service) checkCounterLocation(ctx context.Context, ch *channel.Channel, location string) error {
+func checkCounterLocation(view *store.IntakeView, location string) error {
 	const field = "fulfilled_at_location"
+	ch := view.Channel
 	if ch.Kind != channel.KindPOS {
 		return orderly.Invalid(field, "is only for channels of kind pos; channel %q is %s", ch.Code, ch.Kind)
 	}
 	if location == "" {
 		return orderly.Invalid(field, "is required")
 	}
-	loc, err := s.store.LocationGet(ctx, location)
+	i := slices.IndexFunc(view.Locations, func(l *inventory.Location) bool { return l.Code == location })
 	switch {
-	case orderly.KindOf(err) == orderly.KindNotFound:
+	case i < 0:
 		return orderly.Invalid(field, "unknown location %q", location)
-	case err != nil:
-		return err
-	case !loc.Active:
+	case !view.Locations[i].Active:
 		return orderly.Invalid(field, "location %q is not active", location)
 	case len(ch.Locations) > 0 && !slices.Contains(ch.Locations, location):
 		return orderly.Invalid(field, "channel %q does not sell from location %q", ch.Code, location)

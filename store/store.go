@@ -240,6 +240,11 @@ type Querier interface {
 	// PostgreSQL; SQLite's single writer already excludes others) until
 	// the transaction ends. Empty locations means every location.
 	BalancesLock(ctx context.Context, skus, locations []string) ([]*inventory.Balance, error)
+	// IntakeRead returns, in one round trip where the backend can send
+	// several statements at once, what capturing an order reads before its
+	// transaction; see IntakeView. It locks nothing, and outside a
+	// transaction its reads need not share one snapshot.
+	IntakeRead(ctx context.Context, q IntakeQuery) (*IntakeView, error)
 	// BalancesBySKU returns every balance of the given SKUs, ordered by
 	// (sku, location), without locking: the availability read path.
 	BalancesBySKU(ctx context.Context, skus []string) ([]*inventory.Balance, error)
@@ -578,4 +583,28 @@ func RowLimit(n int) int {
 		return n
 	}
 	return Limit(n)
+}
+
+// IntakeQuery says what IntakeRead reads: the channel's order with the
+// external id, the channel, and the SKUs' catalogue entries and balances.
+type IntakeQuery struct {
+	Channel, ExternalID string
+	SKUs                []string
+}
+
+// IntakeView is what IntakeRead found.
+type IntakeView struct {
+	// Existing is the channel's order with the external id, nil if none.
+	Existing *order.Order
+	// Channel is the channel, nil if there is no such channel.
+	Channel *channel.Channel
+	// MissingSKUs are the SKUs asked for that the catalogue does not
+	// have, sorted.
+	MissingSKUs []string
+	// Locations are every location, active or not, ordered by code.
+	Locations []*inventory.Location
+	// RuleSet is the active routing rule set, nil if none is.
+	RuleSet *routing.RuleSet
+	// Balances are every balance of the SKUs, ordered by (sku, location).
+	Balances []*inventory.Balance
 }

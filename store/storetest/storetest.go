@@ -84,6 +84,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"StockReserveRefused", testStockReserveRefused},
 		{"StockReserveMany", testStockReserveMany},
 		{"ConcurrentStockReserve", testConcurrentStockReserve},
+		{"IntakeRead", testIntakeRead},
 		{"OrderCapture", testOrderCapture},
 		{"OrderCaptureDuplicate", testOrderCaptureDuplicate},
 		{"OrderCaptureRefused", testOrderCaptureRefused},

@@ -1,0 +1,133 @@
+package sqlstore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/store"
+)
+
+// IntakeRead implements store.Querier. Its six reads go to the server as
+// one pipeline where the connection can send one (PostgreSQL's pool), and
+// one after the other elsewhere (SQLite, whose reads cost no round trip).
+// Before it, capture paid a round trip for each (docs/benchmarks.md).
+func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.IntakeView, error) {
+	skus := slices.Compact(slices.Sorted(slices.Values(in.SKUs)))
+	if len(skus) > inChunk {
+		return q.intakeReadApart(ctx, in, skus)
+	}
+	var v store.IntakeView
+	marks, skuArgs := inList(skus)
+	reads := []struct {
+		stmt Stmt
+		scan func(rs *rows) error
+	}{
+		{Stmt{selectOrders + `orders o JOIN order_lines l ON l.order_id = o.id WHERE o.channel = ? AND o.external_id = ? ORDER BY l.position`,
+			[]any{in.Channel, in.ExternalID}}, func(rs *rows) error {
+			os, err := scanOrders(rs)
+			if len(os) > 0 {
+				v.Existing = os[0]
+			}
+			return err
+		}},
+		{Stmt{`SELECT ` + channelColumns + ` FROM channels WHERE code = ?`, []any{in.Channel}}, func(rs *rows) error {
+			cs, err := collect(rs, scanChannel)
+			if len(cs) > 0 {
+				v.Channel = cs[0]
+			}
+			return err
+		}},
+		{Stmt{`SELECT sku FROM skus WHERE sku IN (` + marks + `)`, skuArgs}, func(rs *rows) error {
+			known, err := collect(rs, func(s scanner) (string, error) {
+				var sku string
+				return sku, s.Scan(&sku)
+			})
+			for _, sku := range skus {
+				if !slices.Contains(known, sku) {
+					v.MissingSKUs = append(v.MissingSKUs, sku)
+				}
+			}
+			return err
+		}},
+		{Stmt{`SELECT ` + locationColumns + ` FROM locations ORDER BY code`, nil}, func(rs *rows) (err error) {
+			v.Locations, err = collect(rs, scanLocation)
+			return err
+		}},
+		{Stmt{`SELECT ` + ruleSetColumns + ` FROM routing_rule_sets WHERE status = 'active'`, nil}, func(rs *rows) error {
+			sets, err := collect(rs, scanRuleSet)
+			if len(sets) > 0 {
+				v.RuleSet = sets[0]
+			}
+			return err
+		}},
+		{Stmt{`SELECT ` + balanceColumns + ` FROM stock_balances WHERE sku IN (` + marks + `) ORDER BY sku, location`, skuArgs},
+			func(rs *rows) (err error) {
+				v.Balances, err = collect(rs, scanBalance)
+				return err
+			}},
+	}
+	stmts := make([]Stmt, len(reads))
+	for i, r := range reads {
+		stmts[i] = r.stmt
+	}
+	if br, ok := q.read.batch(ctx, stmts); ok {
+		for _, r := range reads {
+			rs, err := br.query()
+			if err == nil {
+				err = r.scan(rs)
+			}
+			if err != nil {
+				_ = br.Close()
+				return nil, fmt.Errorf("read for intake: %w", err)
+			}
+		}
+		if err := br.Close(); err != nil {
+			return nil, fmt.Errorf("read for intake: %w", err)
+		}
+		return &v, nil
+	}
+	for _, r := range reads {
+		rs, err := q.read.query(ctx, r.stmt.Query, r.stmt.Args...)
+		if err == nil {
+			err = r.scan(rs)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read for intake: %w", err)
+		}
+	}
+	return &v, nil
+}
+
+// intakeReadApart is IntakeRead through the single-purpose reads, for an
+// order of more SKUs than one IN list takes.
+func (q *Querier) intakeReadApart(ctx context.Context, in store.IntakeQuery, skus []string) (*store.IntakeView, error) {
+	var v store.IntakeView
+	var err error
+	if v.Existing, err = q.OrderGetByExternalID(ctx, in.Channel, in.ExternalID); err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if v.Channel, err = q.ChannelGet(ctx, in.Channel); err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if v.MissingSKUs, err = q.SKUMissing(ctx, skus); err != nil {
+		return nil, err
+	}
+	rs, err := q.read.query(ctx, `SELECT `+locationColumns+` FROM locations ORDER BY code`)
+	if err != nil {
+		return nil, err
+	}
+	if v.Locations, err = collect(rs, scanLocation); err != nil {
+		return nil, err
+	}
+	if v.RuleSet, err = q.RuleSetActive(ctx); err != nil && !isNotFound(err) {
+		return nil, err
+	}
+	if v.Balances, err = q.BalancesBySKU(ctx, skus); err != nil {
+		return nil, err
+	}
+	return &v, nil
+}
+
+func isNotFound(err error) bool { return orderly.KindOf(err) == orderly.KindNotFound }
