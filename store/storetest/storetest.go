@@ -1031,13 +1031,14 @@ func testConcurrentOrders(t *testing.T, s store.Store) {
 // Benchmark measures the hot write path, order intake: one order with
 // three lines and its order.created event in one InTx. "serial" runs one
 // writer; "parallel" runs b.RunParallel's writers (GOMAXPROCS of them).
-// The "-reserve" variants capture as service.CreateOrder does: in the
-// same InTx, BalancesLock of the three SKUs at one location, then
-// OrderCapture of the order with its three picks and two events. The
+// The "-reserve" variants capture as service.CreateOrder does
+// (benchCapture): IntakeRead before the transaction, then, in one InTx,
+// OrderCapture of the order with its three picks at one location and two
+// events. The
 // orders spread over benchSKUs SKUs, so parallel writers rarely wait on
 // one balance; "parallel-reserve-hot" has every order want the same three
-// SKUs, so on PostgreSQL each capture waits for the previous one's balance
-// locks. newStore returns a fresh, migrated store.
+// SKUs, so on PostgreSQL each capture's reservation waits for the previous
+// one's balance locks. newStore returns a fresh, migrated store.
 func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 	setup := func(b *testing.B, reserve, hot bool) (insert func(i int64) error) {
 		b.ReportAllocs()
@@ -1066,10 +1067,10 @@ func Benchmark(b *testing.B, newStore func(tb testing.TB) store.Store) {
 				}
 			}
 			o.Init(order.StatusOpen, T0)
+			if reserve {
+				return benchCapture(s, o)
+			}
 			return s.InTx(ctx, func(tx store.Querier) error {
-				if reserve {
-					return benchCapture(tx, o)
-				}
 				if err := tx.OrderInsert(ctx, o); err != nil {
 					return err
 				}
@@ -1123,10 +1124,11 @@ const benchSKUs = 1000
 func benchSKU(i int) string { return fmt.Sprintf("BENCH-%04d", i%benchSKUs) }
 
 // benchCapture captures o with its stock reserved at location "bench" as
-// service.CreateOrder does: lock the balances in (sku, location) order,
-// plan every line there, then OrderCapture with the picks, the
-// order.created and order.allocated events.
-func benchCapture(tx store.Querier, o *order.Order) error {
+// service.CreateOrder does: read what capture needs (IntakeRead, before
+// the transaction, locking nothing), plan every line there, then, in the
+// transaction, OrderCapture with the picks — whose guarded reservation
+// re-checks the stock — and the order.created and order.allocated events.
+func benchCapture(s store.Store, o *order.Order) error {
 	skus := make([]string, len(o.Lines))
 	picks := make([]inventory.Pick, len(o.Lines))
 	for i := range o.Lines {
@@ -1135,9 +1137,13 @@ func benchCapture(tx store.Querier, o *order.Order) error {
 		picks[i] = inventory.Pick{LineID: l.ID, SKU: l.SKU, Location: "bench", Quantity: l.Quantity}
 		l.Allocated = l.Quantity
 	}
-	if _, err := tx.BalancesLock(ctx, skus, []string{"bench"}); err != nil {
+	view, err := s.IntakeRead(ctx, store.IntakeQuery{Channel: o.Channel, ExternalID: o.ExternalID, SKUs: skus})
+	if err != nil {
 		return err
 	}
+	if view.Existing != nil || view.Channel == nil || len(view.Balances) < len(slices.Compact(slices.Sorted(slices.Values(skus)))) {
+		return fmt.Errorf("bench: unexpected intake view %+v", view)
+	}
 	inventory.SortPicks(picks)
-	return tx.OrderCapture(ctx, captureParams(o, picks...))
+	return s.InTx(ctx, func(tx store.Querier) error { return tx.OrderCapture(ctx, captureParams(o, picks...)) })
 }
