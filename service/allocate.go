@@ -303,16 +303,25 @@ func ruleSetOrDefault(rs *routing.RuleSet) routing.RuleSet {
 // storeDecision stores the explanation of rt as the order's newest
 // routing decision.
 func (s *Service) storeDecision(ctx context.Context, tx store.Querier, o *order.Order, rt *routed) error {
-	b, err := json.Marshal(rt.why)
+	d, err := s.decision(o, rt)
 	if err != nil {
 		return err
+	}
+	return tx.RoutingDecisionInsert(ctx, d)
+}
+
+// decision is the routing decision of rt for o, to store.
+func (s *Service) decision(o *order.Order, rt *routed) (*store.RoutingDecision, error) {
+	b, err := json.Marshal(rt.why)
+	if err != nil {
+		return nil, err
 	}
 	in, err := json.Marshal(rt.input)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return tx.RoutingDecisionInsert(ctx, &store.RoutingDecision{OrderID: o.ID, RuleSetVersion: rt.why.RuleSetVersion,
-		Explanation: b, Input: in, CreatedAt: s.clock.Now()})
+	return &store.RoutingDecision{OrderID: o.ID, RuleSetVersion: rt.why.RuleSetVersion,
+		Explanation: b, Input: in, CreatedAt: s.clock.Now()}, nil
 }
 
 // routedEvent is the order.routed event of rt: the rule-set version, the

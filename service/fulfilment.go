@@ -59,23 +59,30 @@ func releasable(s order.Status) bool {
 // newFulfilmentOrders creates, in tx, one requested fulfilment order per
 // location of picks, with a fulfilment.requested event each.
 func (s *Service) newFulfilmentOrders(ctx context.Context, tx store.Querier, o *order.Order, picks []inventory.Pick, actor string) ([]*fulfilment.FulfilmentOrder, error) {
-	now := s.clock.Now()
-	fos := fulfilment.FromPicks(o.ID, picks, now)
-	if len(fos) == 0 {
-		return nil, nil
-	}
-	events := make([]*orderly.Event, len(fos))
-	for i, f := range fos {
-		if err := f.Request(now); err != nil {
-			return nil, err
-		}
-		events[i] = s.event("fulfilment.requested", "fulfilment_order", f.ID, o.ID, actor,
-			map[string]any{"fulfilment_order_id": f.ID, "location": f.Location, "lines": f.Lines})
+	fos, events, err := s.fulfilmentOf(o, picks, actor)
+	if err != nil || len(fos) == 0 {
+		return nil, err
 	}
 	if err := tx.FulfilmentOrderInsert(ctx, fos...); err != nil {
 		return nil, err
 	}
 	return fos, tx.EventInsert(ctx, events...)
+}
+
+// fulfilmentOf returns the requested fulfilment orders of picks for o (one
+// per location) and their fulfilment.requested events, to store.
+func (s *Service) fulfilmentOf(o *order.Order, picks []inventory.Pick, actor string) ([]*fulfilment.FulfilmentOrder, []*orderly.Event, error) {
+	now := s.clock.Now()
+	fos := fulfilment.FromPicks(o.ID, picks, now)
+	events := make([]*orderly.Event, len(fos))
+	for i, f := range fos {
+		if err := f.Request(now); err != nil {
+			return nil, nil, err
+		}
+		events[i] = s.event("fulfilment.requested", "fulfilment_order", f.ID, o.ID, actor,
+			map[string]any{"fulfilment_order_id": f.ID, "location": f.Location, "lines": f.Lines})
+	}
+	return fos, events, nil
 }
 
 // requestFulfilment releases to fulfilment, in tx, whatever o has reserved

@@ -160,7 +160,7 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 				return err
 			}
 		}
-		res, err := s.captureRouted(ctx, tx, o, rt, opt, now)
+		_, err := s.captureRouted(ctx, tx, o, rt, opt, now)
 		if rt == pre && pre != nil && errors.Is(err, store.ErrInsufficientStock) {
 			// The stock moved since the snapshot. Not planned again in
 			// this transaction: it may hold some of the balances' locks
@@ -171,18 +171,6 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 		}
 		if err != nil {
 			return err
-		}
-		if rt != nil {
-			if err := s.storeDecision(ctx, tx, o, rt); err != nil {
-				return err
-			}
-		}
-		// An open order goes to fulfilment now: one requested fulfilment
-		// order per location of its picks. A held or pending one waits.
-		if releasable(o.Status) {
-			if _, err := s.newFulfilmentOrders(ctx, tx, o, res.picks, opt.actor); err != nil {
-				return err
-			}
 		}
 		if opt.after != nil {
 			return opt.after(tx, o)
@@ -288,8 +276,24 @@ func (s *Service) captureRouted(ctx context.Context, tx store.Querier, o *order.
 	if opt.events != nil {
 		events = append(events, opt.events(o)...)
 	}
-	return res, tx.OrderCapture(ctx, store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events,
-		Actor: opt.actor, At: s.clock.Now()})
+	p := store.CaptureParams{Order: o, Picks: res.picks, Created: created, Events: events, Actor: opt.actor, At: s.clock.Now()}
+	if rt != nil {
+		d, err := s.decision(o, rt)
+		if err != nil {
+			return res, err
+		}
+		p.Decision = d
+	}
+	// An open order goes to fulfilment now: one requested fulfilment
+	// order per location of its picks. A held or pending one waits.
+	if releasable(o.Status) {
+		fos, fevents, err := s.fulfilmentOf(o, res.picks, opt.actor)
+		if err != nil {
+			return res, err
+		}
+		p.Fulfilment, p.Events = fos, append(p.Events, fevents...)
+	}
+	return res, tx.OrderCapture(ctx, p)
 }
 
 // checkSKUs refuses lines whose SKU is among the missing (not in the

@@ -432,6 +432,12 @@ type CaptureParams struct {
 	Created *orderly.Event
 	// Events are stored after Created, in this order.
 	Events []*orderly.Event
+	// Decision, if set, is stored as the order's routing decision
+	// (RoutingDecisionInsert), Fulfilment as its fulfilment orders
+	// (FulfilmentOrderInsert; ids are assigned where empty): with the
+	// order, or not at all.
+	Decision   *RoutingDecision
+	Fulfilment []*fulfilment.FulfilmentOrder
 	// Actor and At are the reserve movements' actor and time.
 	Actor string
 	At    time.Time

@@ -52,10 +52,14 @@ func (q *Querier) OrderCapture(ctx context.Context, p store.CaptureParams) error
 	if err != nil {
 		return err
 	}
+	extra, err := captureExtras(p)
+	if err != nil {
+		return err
+	}
 	err = q.inTx(ctx, func(c conn) error {
 		if q.d.WritableCTE && q.d.OrderNumberTaken == "" && len(o.Lines) <= lineChunk &&
-			len(events) <= eventChunk && (r == nil || r.fitsOne()) {
-			if ok, err := q.capturePipelined(ctx, c, p, r, j, events); ok {
+			len(events) <= eventChunk && (r == nil || r.fitsOne()) && len(p.Fulfilment) <= eventChunk {
+			if ok, err := q.capturePipelined(ctx, c, p, r, j, events, extra); ok {
 				return err
 			}
 		}
@@ -106,6 +110,16 @@ func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParam
 		}
 		p.Created.Data = data
 	}
+	if p.Decision != nil {
+		d := *p.Decision
+		d.OrderID = o.ID
+		if err := tx.RoutingDecisionInsert(ctx, &d); err != nil {
+			return err
+		}
+	}
+	if err := tx.FulfilmentOrderInsert(ctx, p.Fulfilment...); err != nil {
+		return err
+	}
 	if err := tx.EventInsert(ctx, events...); err != nil {
 		if errors.Is(err, store.ErrDuplicate) {
 			// Not the order: a taken event id, which is a bug.
@@ -118,7 +132,7 @@ func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParam
 
 // capturePipelined is OrderCapture in one round trip; see OrderCapture.
 // ok is false if the connection cannot send a pipeline.
-func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureParams, r *reservation, j orderJSON, events []*orderly.Event) (ok bool, err error) {
+func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureParams, r *reservation, j orderJSON, events []*orderly.Event, extra []Stmt) (ok bool, err error) {
 	o := p.Order
 	nPicks := 0
 	if r != nil {
@@ -162,6 +176,7 @@ func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureP
 			stmts = append(stmts, Stmt{Query: query, Args: args})
 		}
 		stmts = append(stmts, Stmt{Query: orderQuery, Args: orderArgs})
+		stmts = append(stmts, extra...)
 		if len(events) > 0 {
 			stmts = append(stmts, Stmt{Query: eventQuery, Args: eventArgs})
 		}
@@ -169,7 +184,7 @@ func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureP
 		if !ok {
 			return false, nil
 		}
-		res, err := readCapture(br, r, events, o.Channel)
+		res, err := readCapture(br, r, events, o.Channel, len(extra))
 		if err != nil {
 			return true, err
 		}
@@ -219,7 +234,7 @@ type captureResult struct {
 
 // readCapture reads the results of capturePipelined's statements and
 // closes the batch.
-func readCapture(br *batchResults, r *reservation, events []*orderly.Event, channel string) (res captureResult, err error) {
+func readCapture(br *batchResults, r *reservation, events []*orderly.Event, channel string, extra int) (res captureResult, err error) {
 	defer func() {
 		if cerr := br.Close(); err == nil {
 			err = cerr
@@ -253,6 +268,13 @@ func readCapture(br *batchResults, r *reservation, events []*orderly.Event, chan
 	}
 	if len(numbers) == 1 {
 		res.number = numbers[0]
+	}
+	for range extra {
+		rs, err := br.query()
+		if err != nil {
+			return res, err
+		}
+		rs.Close()
 	}
 	if len(events) == 0 {
 		return res, nil
@@ -295,4 +317,51 @@ func withNumber(data []byte, number int64) ([]byte, error) {
 	}
 	m["number"] = json.RawMessage(strconv.FormatInt(number, 10))
 	return json.Marshal(m)
+}
+
+// captureExtras returns the statements that store p's routing decision
+// and fulfilment orders in capturePipelined's pipeline, after the order:
+// each joined to the order's row, so that they are stored only if the
+// order was (not after a refusal, not for a duplicate). It checks their
+// JSON and assigns missing fulfilment order ids either way.
+func captureExtras(p store.CaptureParams) ([]Stmt, error) {
+	var out []Stmt
+	o := p.Order
+	if d := p.Decision; d != nil {
+		if !json.Valid(d.Explanation) {
+			return nil, orderly.Invalid("explanation", "is not valid JSON")
+		}
+		var input *string
+		if d.Input != nil {
+			if !json.Valid(d.Input) {
+				return nil, orderly.Invalid("input", "is not valid JSON")
+			}
+			in := string(d.Input)
+			input = &in
+		}
+		out = append(out, Stmt{Query: `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at)
+			SELECT id, CAST(? AS integer), CAST(? AS json), CAST(? AS json), CAST(? AS timestamptz) FROM orders WHERE id = ?`,
+			Args: []any{d.RuleSetVersion, string(d.Explanation), input, d.CreatedAt, o.ID}})
+	}
+	if len(p.Fulfilment) > 0 {
+		args := make([]any, 0, 8*len(p.Fulfilment)+1)
+		for _, f := range p.Fulfilment {
+			if f.ID == "" {
+				f.ID = orderly.NewID()
+			}
+			lines, err := jsonText(f.Lines)
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, f.ID, f.Location, string(f.Status), string(f.RejectReason), lines, f.CreatedAt, f.UpdatedAt, f.Version)
+		}
+		args = append(args, o.ID)
+		out = append(out, Stmt{Query: `INSERT INTO fulfilment_orders (` + foColumns + `)
+			SELECT v.id, o.id, v.location, v.status, v.reject_reason, v.lines, v.created_at, v.updated_at, v.version
+			FROM (VALUES ` + strings.Repeat(`, (CAST(? AS text), CAST(? AS text), CAST(? AS text), CAST(? AS text), `+
+			`CAST(? AS jsonb), CAST(? AS timestamptz), CAST(? AS timestamptz), CAST(? AS bigint))`, len(p.Fulfilment))[2:] + `)
+				AS v (id, location, status, reject_reason, lines, created_at, updated_at, version)
+			CROSS JOIN (SELECT id FROM orders WHERE id = ?) AS o`, Args: args})
+	}
+	return out, nil
 }

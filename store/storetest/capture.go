@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/fulfilment"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/store"
@@ -21,8 +22,39 @@ func captureParams(o *order.Order, picks ...inventory.Pick) store.CaptureParams 
 			OrderID: o.ID, Actor: "key:test", At: at(1), Data: []byte(`{"channel": "` + o.Channel + `"}`)}}
 	if len(picks) > 0 {
 		p.Events = append(p.Events, newEvent("order.allocated", o.ID, 1))
+		// What the service stores with a routed capture: the decision and
+		// one requested fulfilment order per location.
+		p.Decision = &store.RoutingDecision{RuleSetVersion: 0, Explanation: []byte(`{"summary": "test"}`),
+			Input: []byte(`{"request": {}}`), CreatedAt: at(1)}
+		p.Fulfilment = fulfilment.FromPicks(o.ID, picks, at(1))
+		for _, f := range p.Fulfilment {
+			if err := f.Request(at(1)); err != nil {
+				panic(err)
+			}
+		}
 	}
 	return p
+}
+
+// wantCaptureExtras checks that the order has the decision and fulfilment
+// orders of its capture, or (want false) none at all.
+func wantCaptureExtras(t *testing.T, q store.Querier, p store.CaptureParams, want bool) {
+	t.Helper()
+	ds, err := q.RoutingDecisionListByOrder(ctx, p.Order.ID)
+	ok(t, "decisions", err)
+	fos, err := q.FulfilmentOrderListByOrder(ctx, p.Order.ID)
+	ok(t, "fulfilment orders", err)
+	if !want {
+		if len(ds)+len(fos) > 0 {
+			t.Errorf("%d decisions and %d fulfilment orders stored, want none", len(ds), len(fos))
+		}
+		return
+	}
+	if len(ds) != 1 || !jsonEqual(ds[0].Explanation, p.Decision.Explanation) || !jsonEqual(ds[0].Input, p.Decision.Input) ||
+		ds[0].OrderID != p.Order.ID || !ds[0].CreatedAt.Equal(p.Decision.CreatedAt) {
+		t.Errorf("decisions %s, want one like %s", show(ds), show(p.Decision))
+	}
+	equal(t, "fulfilment orders", fos, p.Fulfilment)
 }
 
 // orderEvents returns the timeline of an order.
@@ -51,6 +83,7 @@ func testOrderCapture(t *testing.T, s store.Store) {
 	}
 	got := getOrderEveryWay(t, s, o)
 	equal(t, "stored order", got, o)
+	wantCaptureExtras(t, s, p, true)
 	wantBalance(t, s, "leeds", "A", 10, 1)
 	wantBalance(t, s, "york", "A", 5, 1)
 	wantBalance(t, s, "leeds", "B", 3, 1)
@@ -133,6 +166,7 @@ func testOrderCaptureDuplicate(t *testing.T, s store.Store) {
 		if es := orderEvents(t, tx, o.ID); len(es) != 0 {
 			t.Errorf("%d events written", len(es))
 		}
+		wantCaptureExtras(t, tx, p, false)
 		return tx.ChannelInsert(ctx, NewChannel("after-dup"))
 	})
 	ok(t, "the transaction goes on and commits", err)
@@ -185,6 +219,7 @@ func testOrderCaptureRefused(t *testing.T, s store.Store) {
 		if es := orderEvents(t, tx, o.ID); len(es) != 0 {
 			t.Errorf("%d events written", len(es))
 		}
+		wantCaptureExtras(t, tx, p, false)
 		return tx.ChannelInsert(ctx, NewChannel("after-refusal"))
 	})
 	ok(t, "the transaction goes on and commits", err)
