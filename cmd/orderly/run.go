@@ -80,6 +80,15 @@ func exitCode(err error) int {
 // run is the whole program, with its environment passed in so tests can
 // run it in-process.
 func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	err := dispatch(ctx, args, getenv, stdin, stdout, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil // the command printed its flags and did nothing else
+	}
+	return err
+}
+
+// dispatch runs the command args name.
+func dispatch(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: no command", errUsage)
@@ -137,7 +146,9 @@ func newFlags(name string, getenv func(string) string, stderr io.Writer) (*flag.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			// Printed the flags; the command must stop here (run
+			// exits 0): `serve --help` used to go on and serve.
+			return err
 		}
 		return fmt.Errorf("%w: %w", errUsage, err)
 	}

@@ -288,3 +288,35 @@ func TestReconcileFindsMismatch(t *testing.T) {
 		t.Fatalf("reconcile output does not name the broken balance:\n%s", out.String())
 	}
 }
+
+// TestHelpDoesNothingElse runs every command with --help: each prints its
+// flags and exits 0 without touching a database (serve used to go on and
+// serve, migrate to migrate).
+func TestHelpDoesNothingElse(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "never.db")
+	env := func(k string) string {
+		if k == "ORDERLY_DB" {
+			return "sqlite:" + path
+		}
+		return ""
+	}
+	for _, args := range [][]string{
+		{"serve", "--help"}, {"migrate", "--help"}, {"migrate", "status", "--help"}, {"keys", "create", "--help"},
+		{"users", "create", "--help"}, {"reconcile", "--help"}, {"import", "orders", "--help"}, {"bench", "--help"},
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		var out, errOut bytes.Buffer
+		err := run(ctx, args, env, strings.NewReader(""), &out, &errOut)
+		timedOut := ctx.Err()
+		cancel()
+		if err != nil || timedOut != nil {
+			t.Errorf("%v: %v (context: %v)", args, err, timedOut)
+		}
+		if !strings.Contains(errOut.String()+out.String(), "-db") && args[0] != "bench" {
+			t.Errorf("%v printed no flags: %q", args, errOut.String()+out.String())
+		}
+		if _, err := os.Stat(path); !os.IsNotExist(err) {
+			t.Fatalf("%v touched the database: %v", args, err)
+		}
+	}
+}
