@@ -141,6 +141,20 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 	if err != nil {
 		return nil, false, err
 	}
+	// With a plan, everything the transaction stores is built now, out of
+	// the writer: the counters, the events and their JSON, the routing
+	// decision, the fulfilment orders.
+	var prepared *store.CaptureParams
+	var preparedOrder order.Order
+	if pre != nil {
+		preparedOrder = input
+		preparedOrder.Lines = slices.Clone(input.Lines)
+		p, err := s.captureParams(&preparedOrder, pre, opt, now)
+		if err != nil {
+			return nil, false, err
+		}
+		prepared = &p
+	}
 	capture := func(tx store.Querier) error {
 		// InTx may run this more than once: start from the input each time.
 		*o = input
@@ -150,27 +164,38 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 				return err
 			}
 		}
-		rt := pre
-		if rt == nil {
+		if prepared != nil {
+			*o = preparedOrder
+			o.Lines = slices.Clone(preparedOrder.Lines)
+			p := *prepared
+			p.Order = o
+			err := tx.OrderCapture(ctx, p)
+			if errors.Is(err, store.ErrInsufficientStock) {
+				// The stock moved since it was read. Not planned again
+				// in this transaction: it may hold some of the
+				// balances' locks already, and taking the others now
+				// would break the (sku, location) order that keeps
+				// transactions from deadlocking.
+				return errReplan
+			}
+			if err != nil {
+				return err
+			}
+		} else {
 			// Plan first (locking the balances): a strict refusal must
 			// leave nothing behind, and the counters and hold belong in
 			// the inserted row.
-			var err error
-			if rt, err = s.planAllocation(ctx, tx, o, locations, opt.strict, true); err != nil {
+			rt, err := s.planAllocation(ctx, tx, o, locations, opt.strict, true)
+			if err != nil {
 				return err
 			}
-		}
-		_, err := s.captureRouted(ctx, tx, o, rt, opt, now)
-		if rt == pre && pre != nil && errors.Is(err, store.ErrInsufficientStock) {
-			// The stock moved since the snapshot. Not planned again in
-			// this transaction: it may hold some of the balances' locks
-			// already, and taking the others now would break the
-			// (sku, location) order that keeps transactions from
-			// deadlocking.
-			return errReplan
-		}
-		if err != nil {
-			return err
+			p, err := s.captureParams(o, rt, opt, now)
+			if err != nil {
+				return err
+			}
+			if err := tx.OrderCapture(ctx, p); err != nil {
+				return err
+			}
 		}
 		if opt.after != nil {
 			return opt.after(tx, o)
@@ -179,7 +204,7 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 	}
 	err = s.store.InTx(ctx, capture)
 	if errors.Is(err, errReplan) {
-		pre = nil
+		prepared = nil
 		err = s.store.InTx(ctx, capture)
 	}
 	if errors.Is(err, store.ErrDuplicate) {
@@ -226,13 +251,14 @@ func (s *Service) prePlan(ctx context.Context, o *order.Order, locations []*inve
 	return rt, nil
 }
 
-// captureRouted stores o, in tx, with the picks of rt (nil: no demand)
-// taken by the guarded reservation: the counters, the hold when units are
-// short or a person must review, and every event of the capture.
-// OrderCapture takes the picks, stores the order and writes the events,
-// all or nothing: a refused reservation (ErrInsufficientStock) leaves
-// nothing written.
-func (s *Service) captureRouted(ctx context.Context, tx store.Querier, o *order.Order, rt *routed, opt captureOptions, now time.Time) (reservation, error) {
+// captureParams is what OrderCapture stores for o with the picks of rt
+// (nil: no demand): it sets the counters, the hold when units are short or
+// a person must review, and returns every event of the capture, the
+// routing decision and, for an order released to fulfilment, its
+// fulfilment orders. It reads and writes nothing. OrderCapture then takes
+// the picks, stores the order and the rest, all or nothing: a refused
+// reservation (ErrInsufficientStock) leaves nothing written.
+func (s *Service) captureParams(o *order.Order, rt *routed, opt captureOptions, now time.Time) (store.CaptureParams, error) {
 	holdReason := opt.holdReason
 	if holdReason == "" {
 		holdReason = HoldInsufficientStock
@@ -248,7 +274,7 @@ func (s *Service) captureRouted(ctx context.Context, tx store.Querier, o *order.
 	}
 	if short || review {
 		if err := o.PutOnHold(holdReason, now); err != nil {
-			return res, err
+			return store.CaptureParams{}, err
 		}
 	}
 	// Every event of the capture in one statement, in timeline order;
@@ -280,7 +306,7 @@ func (s *Service) captureRouted(ctx context.Context, tx store.Querier, o *order.
 	if rt != nil {
 		d, err := s.decision(o, rt)
 		if err != nil {
-			return res, err
+			return p, err
 		}
 		p.Decision = d
 	}
@@ -289,11 +315,11 @@ func (s *Service) captureRouted(ctx context.Context, tx store.Querier, o *order.
 	if releasable(o.Status) {
 		fos, fevents, err := s.fulfilmentOf(o, res.picks, opt.actor)
 		if err != nil {
-			return res, err
+			return p, err
 		}
 		p.Fulfilment, p.Events = fos, append(p.Events, fevents...)
 	}
-	return res, tx.OrderCapture(ctx, p)
+	return p, nil
 }
 
 // checkSKUs refuses lines whose SKU is among the missing (not in the
