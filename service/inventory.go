@@ -303,7 +303,11 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 	}
 
 	var report *inventory.Report
-	err := s.store.InTx(ctx, func(tx store.Querier) error {
+	txCtx := ctx
+	if len(sn.Items) > aloneAbove || sn.Mode == inventory.SnapshotFull {
+		txCtx = store.Alone(ctx) // a large write: not inside a group-commit batch
+	}
+	err := s.store.InTx(txCtx, func(tx store.Querier) error {
 		now := s.clock.Now()
 		// Every SKU held at the location (for a full snapshot) and every SKU
 		// counted, locked in one go so the comparison and corrections see
@@ -373,6 +377,10 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 	}
 	return report, nil
 }
+
+// aloneAbove is the number of snapshot items above which a snapshot runs
+// as a transaction of its own (store.Alone).
+const aloneAbove = 100
 
 // balancesAt returns every balance at a location.
 func balancesAt(ctx context.Context, q store.Querier, location string) ([]*inventory.Balance, error) {

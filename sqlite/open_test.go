@@ -3,12 +3,15 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"fmt"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/store"
 	"github.com/orderly-oms/orderly/store/storetest"
 )
@@ -176,5 +179,57 @@ func TestWritesOutsideTxJoinBatches(t *testing.T) {
 	after := s.GroupCommitStats()
 	if got := after.Transactions - before.Transactions; got != 2 {
 		t.Errorf("group commit ran %d transactions for two writes outside a transaction, want 2", got)
+	}
+}
+
+// TestAloneTransactionsRunOnTheirOwn queues transactions marked
+// store.Alone among ordinary ones behind a transaction that holds the
+// writer: each Alone one runs as a batch of its own, the others still
+// batch.
+func TestAloneTransactionsRunOnTheirOwn(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	ctx := context.Background()
+	at := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	insert := func(ctx context.Context, code string) error {
+		return s.InTx(ctx, func(tx store.Querier) error {
+			return tx.SKUInsert(ctx, &inventory.SKU{SKU: code, Name: code, CreatedAt: at, UpdatedAt: at})
+		})
+	}
+	before := s.GroupCommitStats()
+	hold, held := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if err := s.InTx(ctx, func(store.Querier) error { close(held); <-hold; return nil }); err != nil {
+			t.Error(err)
+		}
+	})
+	<-held
+	for i := range 6 {
+		c := ctx
+		if i%3 == 0 {
+			c = store.Alone(ctx)
+		}
+		wg.Go(func() {
+			if err := insert(c, fmt.Sprint("Q-", i)); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	// Let the six queue up behind the held transaction (their order does
+	// not matter: two are Alone, wherever they stand).
+	for deadline := time.Now().Add(5 * time.Second); s.GroupCommitQueued() < 6 && time.Now().Before(deadline); {
+		time.Sleep(time.Millisecond)
+	}
+	close(hold)
+	wg.Wait()
+	after := s.GroupCommitStats()
+	if got := after.Transactions - before.Transactions; got != 7 {
+		t.Fatalf("%d transactions, want 7", got)
+	}
+	// The held one, each Alone one, and at least one batch of the others;
+	// without Alone the six would be one batch.
+	if got := after.Batches - before.Batches; got < 4 {
+		t.Errorf("%d batches, want at least 4", got)
 	}
 }

@@ -51,6 +51,26 @@ var ErrNegativeStock = &orderly.Error{Kind: orderly.KindInvalid, Code: CodeNegat
 // ErrVersionConflict matches (errors.Is) any stale-version update.
 var ErrVersionConflict = &orderly.Error{Kind: orderly.KindConflict, Code: CodeVersionConflict}
 
+// Alone returns ctx marking the InTx run with it as one that writes a lot
+// (a stock snapshot of thousands of SKUs): a backend that batches
+// concurrent transactions (SQLite's group commit) runs it in a database
+// transaction of its own. Inside a batch each transaction runs in a
+// savepoint, and SQLite's in-memory savepoint journal makes every
+// statement of a large one cost time in proportion to all the batch has
+// written before it: ten concurrent 5,000-SKU snapshots took 45 s batched
+// and 4.5 s one by one.
+func Alone(ctx context.Context) context.Context {
+	return context.WithValue(ctx, aloneKey{}, true)
+}
+
+// IsAlone reports whether ctx carries Alone.
+func IsAlone(ctx context.Context) bool {
+	alone, _ := ctx.Value(aloneKey{}).(bool)
+	return alone
+}
+
+type aloneKey struct{}
+
 // Store is an open database.
 type Store interface {
 	// Querier reads (and writes) outside any transaction. Use InTx for every

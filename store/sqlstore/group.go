@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+
+	"github.com/orderly-oms/orderly/store"
 )
 
 // committer is group commit: write transactions that arrive while another
@@ -57,8 +59,9 @@ func (s *Store) GroupCommitStats() GroupCommitStats {
 
 // txRequest is one caller's transaction waiting in, or run by, a batch.
 type txRequest struct {
-	ctx context.Context
-	fn  func(c conn) error
+	ctx   context.Context
+	fn    func(c conn) error
+	alone bool // store.Alone: a batch of its own
 
 	// wake receives once the request is finished or its caller has
 	// become the leader.
@@ -75,7 +78,7 @@ func newCommitter(s *Store, max int) *committer {
 // run runs fn in a batch and returns its result once the batch committed
 // (or fn failed).
 func (g *committer) run(ctx context.Context, fn func(c conn) error) error {
-	r := &txRequest{ctx: ctx, fn: fn, wake: make(chan struct{}, 1)}
+	r := &txRequest{ctx: ctx, fn: fn, wake: make(chan struct{}, 1), alone: store.IsAlone(ctx)}
 	g.mu.Lock()
 	g.queue = append(g.queue, r)
 	lead := !g.leading
@@ -101,7 +104,7 @@ func (g *committer) run(ctx context.Context, fn func(c conn) error) error {
 func (g *committer) lead(self *txRequest) {
 	for !self.finished {
 		g.mu.Lock()
-		n := min(len(g.queue), g.max)
+		n := g.batchSize()
 		batch := make([]*txRequest, n)
 		copy(batch, g.queue)
 		g.queue = g.queue[n:]
@@ -127,6 +130,34 @@ func (g *committer) lead(self *txRequest) {
 		g.queue[0].wake <- struct{}{} // the oldest waiter leads next
 	}
 	g.mu.Unlock()
+}
+
+// batchSize is how many queued requests the next batch takes: up to max,
+// ending before a request that must run alone (store.Alone), which is a
+// batch of its own when it heads the queue. g.mu is held.
+func (g *committer) batchSize() int {
+	n := 0
+	for n < len(g.queue) && n < g.max {
+		if g.queue[n].alone {
+			if n == 0 {
+				n = 1
+			}
+			break
+		}
+		n++
+	}
+	return n
+}
+
+// GroupCommitQueued returns how many transactions wait for a batch; for
+// tests.
+func (s *Store) GroupCommitQueued() int {
+	if s.group == nil {
+		return 0
+	}
+	s.group.mu.Lock()
+	defer s.group.mu.Unlock()
+	return len(s.group.queue)
 }
 
 // runBatch runs batch in one transaction and finishes every request it
