@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/orderly-oms/orderly/store/sqlstore"
@@ -19,9 +20,16 @@ import (
 // reaches the server at all. Every later statement, COMMIT and ROLLBACK
 // run on the connection as usual.
 type lazyTx struct {
-	c      *pgxpool.Conn
-	begun  bool // BEGIN has been sent
-	closed bool // committed or rolled back; the connection is released
+	c        *pgxpool.Conn
+	begun    bool // BEGIN has been sent
+	closed   bool // committed or rolled back; the connection is released
+	deferred []sqlstore.Stmt
+}
+
+// DeferExec queues a statement to run at COMMIT, in COMMIT's round trip;
+// see sqlstore.Deferrer.
+func (t *lazyTx) DeferExec(q string, args ...any) {
+	t.deferred = append(t.deferred, sqlstore.Stmt{Query: q, Args: args})
 }
 
 // errTxClosed is what a statement on a finished transaction gets.
@@ -103,6 +111,9 @@ func (t *lazyTx) Commit(ctx context.Context) error {
 	}
 	t.closed = true
 	defer t.c.Release() // a connection left inside a transaction is destroyed, not pooled
+	if len(t.deferred) > 0 {
+		return t.commitDeferred(ctx)
+	}
 	if !t.begun {
 		return nil
 	}
@@ -114,6 +125,46 @@ func (t *lazyTx) Commit(ctx context.Context) error {
 		return pgx.ErrTxCommitRollback
 	}
 	return nil
+}
+
+// commitDeferred sends the deferred statements and COMMIT (led by BEGIN if
+// nothing else ran) in one batch. A deferred statement that fails aborts
+// the transaction, and its error is the commit's.
+func (t *lazyTx) commitDeferred(ctx context.Context) error {
+	b := &pgx.Batch{}
+	if !t.begun {
+		b.Queue("begin")
+	}
+	for _, d := range t.deferred {
+		b.Queue(d.Query, d.Args...)
+	}
+	b.Queue("commit")
+	br := t.c.SendBatch(ctx, b)
+	var err error
+	if !t.begun {
+		_, err = br.Exec()
+	}
+	for range t.deferred {
+		if err != nil {
+			break
+		}
+		_, err = br.Exec()
+	}
+	if err == nil {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err == nil && tag.String() == "ROLLBACK" {
+			err = pgx.ErrTxCommitRollback
+		}
+	}
+	if cerr := br.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		// The batch stopped at the failing statement: end the
+		// transaction before the connection goes back to the pool.
+		_, _ = t.c.Exec(context.WithoutCancel(ctx), "rollback")
+	}
+	return err
 }
 
 // Rollback undoes the transaction; after Commit it does nothing.

@@ -111,6 +111,25 @@ type Batcher interface {
 	SendBatch(ctx context.Context, stmts []Stmt) BatchResults
 }
 
+// Deferrer is a transaction that can hold a statement back and send it
+// with COMMIT, in the same round trip (PostgreSQL). A deferred statement
+// runs after everything else in the transaction; its failure fails the
+// commit. The core defers only statements whose result it does not need.
+type Deferrer interface {
+	DeferExec(query string, args ...any)
+}
+
+// deferExec runs q at COMMIT if the connection can hold it back, and now
+// otherwise.
+func (c conn) deferExec(ctx context.Context, q string, args ...any) error {
+	if d, ok := c.raw.(Deferrer); ok {
+		d.DeferExec(c.d.Rebind(q), args...)
+		return nil
+	}
+	_, err := c.exec(ctx, q, args...)
+	return err
+}
+
 // Stmt is one statement of a batch, with the dialect's placeholders.
 type Stmt struct {
 	Query string

@@ -10,7 +10,8 @@ import (
 // IdempotencyMarkApplied implements store.Querier: run as the last
 // statement of a request's write transaction (store.MarkIdempotency).
 func (q *Querier) IdempotencyMarkApplied(ctx context.Context, scope, key string) error {
-	_, err := q.write.exec(ctx, `UPDATE idempotency_keys SET status = ? WHERE scope = ? AND key = ? AND status = 0`,
+	// Its result is not needed: sent with COMMIT where the backend can.
+	err := q.write.deferExec(ctx, `UPDATE idempotency_keys SET status = ? WHERE scope = ? AND key = ? AND status = 0`,
 		store.IdempotencyApplied, scope, key)
 	if err != nil {
 		return fmt.Errorf("mark idempotent request applied: %w", err)
