@@ -202,6 +202,7 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 		}
 		return nil
 	}
+	ctx = withConnectors(ctx, view.Connectors)
 	err = s.store.InTx(ctx, capture)
 	if errors.Is(err, errReplan) {
 		prepared = nil

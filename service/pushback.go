@@ -176,14 +176,34 @@ type pushArgs struct {
 	Reason     string `json:"reason,omitempty"`
 }
 
+// withConnectors returns ctx carrying the connector configurations read
+// before the transaction (store.IntakeView), which enqueuePushBack then
+// uses instead of reading them inside it: capture saves a statement (on
+// PostgreSQL a round trip) in its transaction. Configurations change
+// rarely, and a push job reads its channel's again when it runs.
+func withConnectors(ctx context.Context, cfgs []*store.ChannelConnector) context.Context {
+	if cfgs == nil {
+		cfgs = []*store.ChannelConnector{} // read, and none: not "unknown"
+	}
+	return context.WithValue(ctx, connectorsKey{}, cfgs)
+}
+
+type connectorsKey struct{}
+
 // enqueuePushBack enqueues, in tx, the jobs of what w recorded.
 func (s *Service) enqueuePushBack(ctx context.Context, tx store.Querier, w *watchedTx) error {
 	if len(w.skus) == 0 && len(w.shipments) == 0 && len(w.cancelled) == 0 {
 		return nil
 	}
-	cfgs, err := tx.ChannelConnectorList(ctx)
-	if err != nil || len(cfgs) == 0 {
-		return err
+	cfgs, read := ctx.Value(connectorsKey{}).([]*store.ChannelConnector)
+	if !read {
+		var err error
+		if cfgs, err = tx.ChannelConnectorList(ctx); err != nil {
+			return err
+		}
+	}
+	if len(cfgs) == 0 {
+		return nil
 	}
 	now := s.clock.Now()
 	// The connectors are opened only to learn what they can do: no

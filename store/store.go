@@ -633,4 +633,7 @@ type IntakeView struct {
 	RuleSet *routing.RuleSet
 	// Balances are every balance of the SKUs, ordered by (sku, location).
 	Balances []*inventory.Balance
+	// Connectors are every channel's connector configuration
+	// (ChannelConnectorList): which channels a stock change is pushed to.
+	Connectors []*ChannelConnector
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/orderly-oms/orderly/store"
 )
 
-// IntakeRead implements store.Querier. Its six reads go to the server as
+// IntakeRead implements store.Querier. Its seven reads go to the server as
 // one pipeline where the connection can send one (PostgreSQL's pool), and
 // one after the other elsewhere (SQLite, whose reads cost no round trip).
 // Before it, capture paid a round trip for each (docs/benchmarks.md).
@@ -67,6 +67,10 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 				v.Balances, err = collect(rs, scanBalance)
 				return err
 			}},
+		{Stmt{`SELECT ` + connectorColumns + connectorFrom + ` ORDER BY ci.channel`, nil}, func(rs *rows) (err error) {
+			v.Connectors, err = collect(rs, scanConnector)
+			return err
+		}},
 	}
 	stmts := make([]Stmt, len(reads))
 	for i, r := range reads {
@@ -125,6 +129,9 @@ func (q *Querier) intakeReadApart(ctx context.Context, in store.IntakeQuery, sku
 		return nil, err
 	}
 	if v.Balances, err = q.BalancesBySKU(ctx, skus); err != nil {
+		return nil, err
+	}
+	if v.Connectors, err = q.ChannelConnectorList(ctx); err != nil {
 		return nil, err
 	}
 	return &v, nil

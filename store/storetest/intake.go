@@ -48,6 +48,8 @@ func testIntakeRead(t *testing.T, s store.Store) {
 		ok(t, "rule set", err)
 		v.Balances, err = q.BalancesBySKU(ctx, skus)
 		ok(t, "balances", err)
+		v.Connectors, err = q.ChannelConnectorList(ctx)
+		ok(t, "connectors", err)
 		return &v
 	}
 	for _, skus := range [][]string{{"B", "A", "NOPE", "A"}, manySKUs(150, "A", "B")} {
