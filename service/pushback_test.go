@@ -381,6 +381,18 @@ func TestPushStockCoalesced(t *testing.T) {
 		if err != nil || len(pending) != 0 {
 			t.Errorf("pending after the push: %v %v", pending, err)
 		}
+		// A capture on its own pushes too (capture reads the connector
+		// configurations before its transaction).
+		if _, _, err := b.svc.CreateOrder(ctx, admin, newOrder("web", "W-stock-2"), false); err != nil { // reserves 2 more A
+			t.Fatal(err)
+		}
+		if n := len(jobs(t, st, service.KindPushStock)); n != 1 {
+			t.Fatalf("%d stock jobs after a capture, want 1", n)
+		}
+		runJobs(t, b, 5)
+		if len(sets) != 2 || sets[1]["available"] != float64(993) {
+			t.Fatalf("push after a capture: %v", sets)
+		}
 		if _, _, err := b.svc.AdjustStock(ctx, admin, service.Adjustment{Location: "wh1", SKU: "A", Delta: 5, Reason: inventory.ReasonReceive}); err != nil {
 			t.Fatal(err)
 		}
@@ -388,8 +400,8 @@ func TestPushStockCoalesced(t *testing.T) {
 			t.Fatalf("%d stock jobs after a later movement, want 1", n)
 		}
 		runJobs(t, b, 5)
-		if len(sets) != 2 || sets[1]["available"] != float64(1000) {
-			t.Errorf("second push: %v", sets)
+		if len(sets) != 3 || sets[2]["available"] != float64(998) {
+			t.Errorf("third push: %v", sets)
 		}
 	})
 }
