@@ -13,6 +13,7 @@ import (
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/store"
+	"github.com/orderly-oms/orderly/store/sqlstore"
 	"github.com/orderly-oms/orderly/store/storetest"
 )
 
@@ -231,5 +232,34 @@ func TestAloneTransactionsRunOnTheirOwn(t *testing.T) {
 	// without Alone the six would be one batch.
 	if got := after.Batches - before.Batches; got < 4 {
 		t.Errorf("%d batches, want at least 4", got)
+	}
+}
+
+// TestLedgerCheckPlan pins the plan of `orderly reconcile`'s query: one
+// pass over the three tables and a sort, no join. The FULL JOIN it had
+// before ran as a nested loop: hours at two million balances.
+func TestLedgerCheckPlan(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	rows, err := s.write.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+sqlstore.LedgerCheckQuery)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var plan []string
+	for rows.Next() {
+		var id, parent, notused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		plan = append(plan, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	all := strings.Join(plan, "\n")
+	if strings.Contains(all, "JOIN") || !strings.Contains(all, "GROUP BY") {
+		t.Errorf("plan:\n%s\nwant scans of the three tables grouped, no join", all)
 	}
 }
