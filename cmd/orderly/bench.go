@@ -214,7 +214,11 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
-	progress("verifying %d orders", len(res.Orders))
+	// The load's figures first: verification can take a while on a large
+	// data set, and the report comes only after it.
+	lat := res.Latency.Summary()
+	progress("load done: %d requests in %s, %.1f answered per second, p50 %.2f ms, p99 %.2f ms; verifying %d orders",
+		res.Requests, res.Elapsed.Round(time.Millisecond), res.Rate(), lat.P50, lat.P99, len(res.Orders))
 	inv := loadgen.Verify(ctx, client, fx, o.cfg, res)
 
 	rep := &benchReport{
