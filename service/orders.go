@@ -208,8 +208,15 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 		prepared = nil
 		err = s.store.InTx(ctx, capture)
 	}
+	return s.captured(ctx, o, err)
+}
+
+// captured is the result of a capture whose transaction ended with err:
+// the order, created; or, if a concurrent request stored the same
+// channel order first (ErrDuplicate), that order, not created. Extra log
+// attributes describe the capture.
+func (s *Service) captured(ctx context.Context, o *order.Order, err error, attrs ...any) (*order.Order, bool, error) {
 	if errors.Is(err, store.ErrDuplicate) {
-		// A concurrent request stored the same channel order first.
 		existing, gerr := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID)
 		if gerr != nil {
 			return nil, false, gerr
@@ -219,7 +226,7 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 	if err != nil {
 		return nil, false, err
 	}
-	s.log.InfoContext(ctx, "order created", "order_id", o.ID, "number", o.Number, "channel", o.Channel, "status", o.Status)
+	s.log.InfoContext(ctx, "order created", append([]any{"order_id", o.ID, "number", o.Number, "channel", o.Channel, "status", o.Status}, attrs...)...)
 	if s.OnOrderCreated != nil {
 		s.OnOrderCreated(o.Channel)
 	}

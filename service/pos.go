@@ -249,20 +249,5 @@ func (s *Service) captureFulfilled(ctx context.Context, ch *channel.Channel, o *
 		}
 		return nil
 	})
-	if errors.Is(err, store.ErrDuplicate) {
-		existing, gerr := s.store.OrderGetByExternalID(ctx, o.Channel, o.ExternalID)
-		if gerr != nil {
-			return nil, false, gerr
-		}
-		return existing, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	s.log.InfoContext(ctx, "order created", "order_id", o.ID, "number", o.Number, "channel", o.Channel,
-		"status", o.Status, "fulfilled_at_location", location)
-	if s.OnOrderCreated != nil {
-		s.OnOrderCreated(o.Channel)
-	}
-	return o, true, nil
+	return s.captured(ctx, o, err, "fulfilled_at_location", location)
 }

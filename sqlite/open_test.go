@@ -136,23 +136,7 @@ func TestLedgerCheckTampered(t *testing.T) {
 func TestOutboxQueryPlan(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t)
-	rows, err := s.write.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+s.dialect.OutboxEventsQuery(), 0, 5, 200)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var plan []string
-	for rows.Next() {
-		var id, parent, notused int
-		var detail string
-		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
-			t.Fatal(err)
-		}
-		plan = append(plan, detail)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	plan := queryPlan(t, s, s.dialect.OutboxEventsQuery(), 0, 5, 200)
 	if len(plan) != 1 || !strings.Contains(plan[0], "events_txid (txid=? AND seq>?)") {
 		t.Errorf("plan %q, want one SEARCH of events_txid (txid=? AND seq>?)", plan)
 	}
@@ -241,7 +225,17 @@ func TestAloneTransactionsRunOnTheirOwn(t *testing.T) {
 func TestLedgerCheckPlan(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t)
-	rows, err := s.write.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+sqlstore.LedgerCheckQuery)
+	all := strings.Join(queryPlan(t, s, sqlstore.LedgerCheckQuery), "\n")
+	if strings.Contains(all, "JOIN") || !strings.Contains(all, "GROUP BY") {
+		t.Errorf("plan:\n%s\nwant scans of the three tables grouped, no join", all)
+	}
+}
+
+// queryPlan returns the details of EXPLAIN QUERY PLAN of query on the
+// writer, one per step.
+func queryPlan(t *testing.T, s *Store, query string, args ...any) []string {
+	t.Helper()
+	rows, err := s.write.QueryContext(context.Background(), `EXPLAIN QUERY PLAN `+query, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -258,8 +252,5 @@ func TestLedgerCheckPlan(t *testing.T) {
 	if err := rows.Err(); err != nil {
 		t.Fatal(err)
 	}
-	all := strings.Join(plan, "\n")
-	if strings.Contains(all, "JOIN") || !strings.Contains(all, "GROUP BY") {
-		t.Errorf("plan:\n%s\nwant scans of the three tables grouped, no join", all)
-	}
+	return plan
 }
