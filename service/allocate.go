@@ -153,11 +153,6 @@ type routed struct {
 // it, the proposed picks are reserved and the rest backordered. It writes
 // nothing.
 func (s *Service) planAllocation(ctx context.Context, tx store.Querier, o *order.Order, locations []*inventory.Location, strict, review bool) (*routed, error) {
-	return s.plan(ctx, tx, o, locations, strict, review)
-}
-
-// plan is planAllocation's reading part.
-func (s *Service) plan(ctx context.Context, tx store.Querier, o *order.Order, locations []*inventory.Location, strict, review bool) (*routed, error) {
 	req := routing.RequestFromOrder(o, routing.ModeShip, "")
 	if len(req.Lines) == 0 {
 		return nil, nil

@@ -339,20 +339,23 @@ type listedOrder struct {
 // listOrders returns every order of channel, through the API.
 func listOrders(t *testing.T, c *loadgen.Client, channel string) []listedOrder {
 	t.Helper()
-	var all []listedOrder
-	cursor := ""
+	return listAll[listedOrder](t, c, "/api/v1/orders", url.Values{"channel": {channel}}, "list orders")
+}
+
+// listAll pages through a list endpoint at path with the query q and
+// returns every item; what names the list in failures.
+func listAll[T any](t *testing.T, c *loadgen.Client, path string, q url.Values, what string) []T {
+	t.Helper()
+	var all []T
+	q.Set("limit", "200")
 	for {
-		q := url.Values{"channel": {channel}, "limit": {"200"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		status, raw, err := c.Do(context.Background(), http.MethodGet, "/api/v1/orders?"+q.Encode(), nil, "")
+		status, raw, err := c.Do(context.Background(), http.MethodGet, path+"?"+q.Encode(), nil, "")
 		if err != nil || status != http.StatusOK {
-			t.Fatalf("list orders: %d %v %.300s", status, err, raw)
+			t.Fatalf("%s: %d %v %.300s", what, status, err, raw)
 		}
 		var page struct {
-			Items      []listedOrder `json:"items"`
-			NextCursor *string       `json:"next_cursor"`
+			Items      []T     `json:"items"`
+			NextCursor *string `json:"next_cursor"`
 		}
 		if err := json.Unmarshal(raw, &page); err != nil {
 			t.Fatal(err)
@@ -361,7 +364,7 @@ func listOrders(t *testing.T, c *loadgen.Client, channel string) []listedOrder {
 		if page.NextCursor == nil {
 			return all
 		}
-		cursor = *page.NextCursor
+		q.Set("cursor", *page.NextCursor)
 	}
 }
 
@@ -377,30 +380,7 @@ type listedDelivery struct {
 // listDeliveries returns a subscription's whole delivery log.
 func listDeliveries(t *testing.T, c *loadgen.Client, sub string) []listedDelivery {
 	t.Helper()
-	var all []listedDelivery
-	cursor := ""
-	for {
-		q := url.Values{"limit": {"200"}}
-		if cursor != "" {
-			q.Set("cursor", cursor)
-		}
-		status, raw, err := c.Do(context.Background(), http.MethodGet, "/api/v1/webhooks/"+sub+"/deliveries?"+q.Encode(), nil, "")
-		if err != nil || status != http.StatusOK {
-			t.Fatalf("list deliveries: %d %v %.300s", status, err, raw)
-		}
-		var page struct {
-			Items      []listedDelivery `json:"items"`
-			NextCursor *string          `json:"next_cursor"`
-		}
-		if err := json.Unmarshal(raw, &page); err != nil {
-			t.Fatal(err)
-		}
-		all = append(all, page.Items...)
-		if page.NextCursor == nil {
-			return all
-		}
-		cursor = *page.NextCursor
-	}
+	return listAll[listedDelivery](t, c, "/api/v1/webhooks/"+sub+"/deliveries", url.Values{}, "list deliveries")
 }
 
 // numberGaps returns how many numbers between the smallest and the

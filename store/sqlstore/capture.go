@@ -52,13 +52,13 @@ func (q *Querier) OrderCapture(ctx context.Context, p store.CaptureParams) error
 	if err != nil {
 		return err
 	}
-	extra, err := captureExtras(p)
-	if err != nil {
-		return err
-	}
 	err = q.inTx(ctx, func(c conn) error {
 		if q.d.WritableCTE && q.d.OrderNumberTaken == "" && len(o.Lines) <= lineChunk &&
 			len(events) <= eventChunk && (r == nil || r.fitsOne()) && len(p.Fulfilment) <= eventChunk {
+			extra, err := captureExtras(p)
+			if err != nil {
+				return err
+			}
 			if ok, err := q.capturePipelined(ctx, c, p, r, j, events, extra); ok {
 				return err
 			}
@@ -323,25 +323,18 @@ func withNumber(data []byte, number int64) ([]byte, error) {
 // and fulfilment orders in capturePipelined's pipeline, after the order:
 // each joined to the order's row, so that they are stored only if the
 // order was (not after a refusal, not for a duplicate). It checks their
-// JSON and assigns missing fulfilment order ids either way.
+// JSON and assigns missing fulfilment order ids.
 func captureExtras(p store.CaptureParams) ([]Stmt, error) {
 	var out []Stmt
 	o := p.Order
 	if d := p.Decision; d != nil {
-		if !json.Valid(d.Explanation) {
-			return nil, orderly.Invalid("explanation", "is not valid JSON")
-		}
-		var input *string
-		if d.Input != nil {
-			if !json.Valid(d.Input) {
-				return nil, orderly.Invalid("input", "is not valid JSON")
-			}
-			in := string(d.Input)
-			input = &in
+		explanation, input, err := decisionJSON(d)
+		if err != nil {
+			return nil, err
 		}
 		out = append(out, Stmt{Query: `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at)
 			SELECT id, CAST(? AS integer), CAST(? AS json), CAST(? AS json), CAST(? AS timestamptz) FROM orders WHERE id = ?`,
-			Args: []any{d.RuleSetVersion, string(d.Explanation), input, d.CreatedAt, o.ID}})
+			Args: []any{d.RuleSetVersion, explanation, input, d.CreatedAt, o.ID}})
 	}
 	if len(p.Fulfilment) > 0 {
 		args := make([]any, 0, 8*len(p.Fulfilment)+1)

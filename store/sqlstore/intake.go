@@ -51,7 +51,7 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 			}
 			return err
 		}},
-		{Stmt{`SELECT ` + locationColumns + ` FROM locations ORDER BY code`, nil}, func(rs *rows) (err error) {
+		{Stmt{allLocations, nil}, func(rs *rows) (err error) {
 			v.Locations, err = collect(rs, scanLocation)
 			return err
 		}},
@@ -67,7 +67,7 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 				v.Balances, err = collect(rs, scanBalance)
 				return err
 			}},
-		{Stmt{`SELECT ` + connectorColumns + connectorFrom + ` ORDER BY ci.channel`, nil}, func(rs *rows) (err error) {
+		{Stmt{allConnectors, nil}, func(rs *rows) (err error) {
 			v.Connectors, err = collect(rs, scanConnector)
 			return err
 		}},
@@ -104,6 +104,9 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 	return &v, nil
 }
 
+// allLocations reads every location, in code order.
+const allLocations = `SELECT ` + locationColumns + ` FROM locations ORDER BY code`
+
 // intakeReadApart is IntakeRead through the single-purpose reads, for an
 // order of more SKUs than one IN list takes.
 func (q *Querier) intakeReadApart(ctx context.Context, in store.IntakeQuery, skus []string) (*store.IntakeView, error) {
@@ -118,7 +121,7 @@ func (q *Querier) intakeReadApart(ctx context.Context, in store.IntakeQuery, sku
 	if v.MissingSKUs, err = q.SKUMissing(ctx, skus); err != nil {
 		return nil, err
 	}
-	rs, err := q.read.query(ctx, `SELECT `+locationColumns+` FROM locations ORDER BY code`)
+	rs, err := q.read.query(ctx, allLocations)
 	if err != nil {
 		return nil, err
 	}

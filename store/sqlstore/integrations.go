@@ -78,9 +78,13 @@ func (q *Querier) ChannelConnectorGet(ctx context.Context, channel string) (*sto
 	return c, nil
 }
 
+// allConnectors reads every channel's connector configuration, in
+// channel order (ChannelConnectorList, IntakeRead).
+const allConnectors = `SELECT ` + connectorColumns + connectorFrom + ` ORDER BY ci.channel`
+
 // ChannelConnectorList implements store.Querier.
 func (q *Querier) ChannelConnectorList(ctx context.Context) ([]*store.ChannelConnector, error) {
-	rs, err := q.write.query(ctx, `SELECT `+connectorColumns+connectorFrom+` ORDER BY ci.channel`)
+	rs, err := q.write.query(ctx, allConnectors)
 	if err != nil {
 		return nil, err
 	}

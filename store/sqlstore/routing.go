@@ -145,20 +145,29 @@ func (q *Querier) RuleSetActivate(ctx context.Context, version int, at time.Time
 
 // RoutingDecisionInsert implements store.Querier.
 func (q *Querier) RoutingDecisionInsert(ctx context.Context, d *store.RoutingDecision) error {
-	if !json.Valid(d.Explanation) {
-		return orderly.Invalid("explanation", "is not valid JSON")
+	explanation, input, err := decisionJSON(d)
+	if err != nil {
+		return err
 	}
-	var input *string
+	_, err = q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at) VALUES (?, ?, ?, ?, ?)`,
+		d.OrderID, d.RuleSetVersion, explanation, input, d.CreatedAt)
+	return err
+}
+
+// decisionJSON returns d's explanation and input (NULL when absent) as
+// stored, or KindInvalid if either is not JSON.
+func decisionJSON(d *store.RoutingDecision) (explanation string, input *string, err error) {
+	if !json.Valid(d.Explanation) {
+		return "", nil, orderly.Invalid("explanation", "is not valid JSON")
+	}
 	if d.Input != nil {
 		if !json.Valid(d.Input) {
-			return orderly.Invalid("input", "is not valid JSON")
+			return "", nil, orderly.Invalid("input", "is not valid JSON")
 		}
 		in := string(d.Input)
 		input = &in
 	}
-	_, err := q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at) VALUES (?, ?, ?, ?, ?)`,
-		d.OrderID, d.RuleSetVersion, string(d.Explanation), input, d.CreatedAt)
-	return err
+	return string(d.Explanation), input, nil
 }
 
 // RoutingDecisionsPlaced implements store.Querier.
