@@ -356,26 +356,85 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 		if !sn.Apply {
 			return nil
 		}
-		for _, l := range report.Lines {
-			if l.Correction() == 0 || l.Cause == inventory.CauseUnknownSKU {
-				continue
-			}
-			target := l.Expected + l.Correction()
-			bal, err := s.applyCount(ctx, tx, Count{Location: sn.Location, SKU: l.SKU, OnHand: max(0, target),
-				Reference: "reconciliation:" + report.ID}, inventory.ReasonCount, p.Actor(), now)
-			if err != nil {
-				return err
-			}
-			if err := s.checkShortage(ctx, tx, bal, p.Actor(), now); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.applySnapshot(ctx, tx, report, balances, p.Actor(), now)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return report, nil
+}
+
+// applySnapshot corrects the balances of a report's lines that have a
+// correction (SKUs Orderly knows only) to the count carried forward, never
+// below zero: what applyCount and checkShortage do for one SKU, for all of
+// them in a few round trips. locked are the balances SubmitSnapshot has
+// locked at the location. The count movements go in one StockCount; the
+// inventory.counted events, in the lines' order, in one EventInsert, cut
+// only where a balance falls short, whose shortage events and holds follow
+// its counted event as before.
+func (s *Service) applySnapshot(ctx context.Context, tx store.Querier, r *inventory.Report, locked []*inventory.Balance, actor string, now time.Time) error {
+	held := make(map[string]*inventory.Balance, len(locked))
+	for _, b := range locked {
+		held[b.SKU] = b
+	}
+	reference := "reconciliation:" + r.ID
+	type counted struct {
+		from int64
+		bal  *inventory.Balance // the balance after the count
+		move int                // index in moves, or -1 if nothing moved
+	}
+	var (
+		counts []counted
+		moves  []*inventory.Movement
+	)
+	for _, l := range r.Lines {
+		if l.Correction() == 0 || l.Cause == inventory.CauseUnknownSKU {
+			continue
+		}
+		c := counted{bal: &inventory.Balance{SKU: l.SKU, Location: r.Location}, move: -1}
+		b, ok := held[l.SKU]
+		if ok {
+			c.bal = b
+		}
+		c.from = c.bal.OnHand
+		// As applyCount: a count that changes nothing moves nothing, unless
+		// there is no balance yet.
+		if delta := max(0, l.Expected+l.Correction()) - c.from; delta != 0 || !ok {
+			c.move = len(moves)
+			moves = append(moves, &inventory.Movement{ID: orderly.NewID(), SKU: l.SKU, Location: r.Location,
+				DeltaOnHand: delta, Reason: inventory.ReasonCount, Reference: reference, Actor: actor, At: now})
+		}
+		counts = append(counts, c)
+	}
+	if len(moves) > 0 {
+		bals, err := tx.StockCount(ctx, moves)
+		if err != nil {
+			return err
+		}
+		for i := range counts {
+			if counts[i].move >= 0 {
+				counts[i].bal = bals[counts[i].move]
+			}
+		}
+	}
+	var events []*orderly.Event
+	for _, c := range counts {
+		b := c.bal
+		events = append(events, s.event("inventory.counted", "inventory", b.Location+"/"+b.SKU, "", actor,
+			map[string]any{"location": b.Location, "sku": b.SKU, "from": c.from, "to": b.OnHand,
+				"safety_stock": b.SafetyStock, "reserved": b.Reserved, "reference": reference}))
+		if b.Shortage() == 0 {
+			continue
+		}
+		if err := tx.EventInsert(ctx, events...); err != nil {
+			return err
+		}
+		events = nil
+		if err := s.checkShortage(ctx, tx, b, actor, now); err != nil {
+			return err
+		}
+	}
+	return tx.EventInsert(ctx, events...)
 }
 
 // aloneAbove is the number of snapshot items above which a snapshot runs

@@ -109,6 +109,16 @@ func (w *watchedTx) StockMove(ctx context.Context, m *inventory.Movement) (*inve
 	return b, err
 }
 
+func (w *watchedTx) StockCount(ctx context.Context, ms []*inventory.Movement) ([]*inventory.Balance, error) {
+	bs, err := w.Querier.StockCount(ctx, ms)
+	if err == nil {
+		for _, m := range ms {
+			w.touch(m.SKU)
+		}
+	}
+	return bs, err
+}
+
 func (w *watchedTx) StockReserve(ctx context.Context, orderID string, picks []inventory.Pick, actor string, at time.Time) ([]*inventory.Allocation, error) {
 	as, err := w.Querier.StockReserve(ctx, orderID, picks, actor, at)
 	if err == nil {

@@ -238,6 +238,22 @@ type Querier interface {
 	//     ErrNegativeStock and nothing is written.
 	// A count below reserved is allowed (reserved may exceed on_hand).
 	StockMove(ctx context.Context, m *inventory.Movement) (*inventory.Balance, error)
+	// StockCount applies a batch of on-hand movements — the corrections of
+	// a count — to balances the caller has locked (BalancesLock) or that do
+	// not exist yet, in few round trips (on PostgreSQL one pipeline per
+	// 1,000 movements). For each m, as StockMove, it inserts the movement
+	// (assigning m.ID if empty and m.Seq) and changes the on hand of
+	// (m.SKU, m.Location) by m.DeltaOnHand, creating the balance at zero if
+	// there is none; it returns the new balances in the order of ms. The
+	// keys are written in (sku, location) order. A movement with a
+	// DeltaReserved, or two of one (sku, location), is KindInvalid and
+	// nothing is written. Found as the batch runs: an on hand that would go
+	// below zero is ErrNegativeStock (a missing balance is refused, not
+	// created), a taken movement id ErrDuplicate, an unknown SKU or location
+	// KindInvalid; after these the caller must end the transaction, since
+	// other movements of ms may have been applied, each together with its
+	// balance (outside a transaction nothing is written).
+	StockCount(ctx context.Context, ms []*inventory.Movement) ([]*inventory.Balance, error)
 	// StockReserve reserves an order's picks, all or nothing: for each pick
 	// it inserts a reserve movement (referenced "order:"+orderID, by actor,
 	// at at) and an allocation of pick.Quantity to the pick's line, and adds

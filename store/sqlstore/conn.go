@@ -17,6 +17,7 @@ package sqlstore
 
 import (
 	"context"
+	"slices"
 )
 
 // Conn is a database handle that runs statements: a pool, a single
@@ -175,3 +176,48 @@ func (b *batchResults) query() (*rows, error) {
 }
 
 func (b *batchResults) Close() error { return b.d.Interpret(b.br.Close()) }
+
+// each runs stmts and hands each statement's rows to read, which must
+// close them, in order: where the connection can send a pipeline
+// (PostgreSQL), perTrip statements to a round trip; elsewhere one after
+// the other. It stops at the first error, a statement's or read's (in a
+// pipeline the rest of that round trip has run, or, after a failed
+// statement, been skipped by the server).
+func (c conn) each(ctx context.Context, stmts []Stmt, perTrip int, read func(rs *rows) error) error {
+	if _, ok := c.raw.(Batcher); !ok {
+		for _, s := range stmts {
+			rs, err := c.query(ctx, s.Query, s.Args...)
+			if err != nil {
+				return err
+			}
+			if err := read(rs); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for trip := range slices.Chunk(stmts, perTrip) {
+		br, _ := c.batch(ctx, trip)
+		err := func() (err error) {
+			defer func() {
+				if cerr := br.Close(); err == nil {
+					err = cerr
+				}
+			}()
+			for range trip {
+				rs, err := br.query()
+				if err != nil {
+					return err
+				}
+				if err := read(rs); err != nil {
+					return err
+				}
+			}
+			return nil
+		}()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -18,9 +18,11 @@ import (
 // EventInsert implements store.Querier. Data must be JSON (empty means
 // {}); PostgreSQL keeps it as jsonb, so what is read back is equal as JSON
 // but not necessarily byte for byte. Several events are one multi-row
-// INSERT (per eventChunk), in a transaction of its own outside InTx; if any
-// id is taken, the rows the statement did insert are deleted again, so the
-// call writes nothing and the transaction stays usable.
+// INSERT per eventChunk, in a transaction of its own outside InTx; where
+// the transaction can send a pipeline (PostgreSQL), the INSERTs go in one
+// round trip per eventTrip events. If any id is taken, the rows the INSERTs
+// did insert are deleted again, so the call writes nothing and the
+// transaction stays usable.
 func (q *Querier) EventInsert(ctx context.Context, es ...*orderly.Event) error {
 	args := make([]any, 0, 8*len(es))
 	for _, e := range es {
@@ -43,15 +45,7 @@ func (q *Querier) EventInsert(ctx context.Context, es ...*orderly.Event) error {
 		err := q.write.queryRow(ctx, insertEvents+eventRow+` ON CONFLICT DO NOTHING RETURNING seq`, args...).Scan(&es[0].Seq)
 		return returned(err, "event %s already exists", es[0].ID)
 	}
-	return q.inTx(ctx, func(c conn) error {
-		for start := 0; start < len(es); start += eventChunk {
-			chunk := es[start:min(start+eventChunk, len(es))]
-			if err := insertEventChunk(ctx, c, chunk, args[8*start:8*(start+len(chunk))]); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+	return q.inTx(ctx, func(c conn) error { return insertEventChunks(ctx, c, es, args) })
 }
 
 const (
@@ -61,22 +55,35 @@ const (
 	eventChunk = 50
 )
 
-// insertEventChunk inserts es with one statement and assigns their seqs,
-// which follow the order of es.
-func insertEventChunk(ctx context.Context, c conn, es []*orderly.Event, args []any) error {
-	rs, err := c.query(ctx, insertEvents+strings.Repeat(`, `+eventRow, len(es))[2:]+` ON CONFLICT DO NOTHING RETURNING id, seq`, args...)
-	if err != nil {
-		return err
+// eventTrip bounds the events whose INSERTs one pipeline sends.
+const eventTrip = 20 * eventChunk
+
+// insertEventChunks inserts es, whose arguments are args, with one
+// statement per eventChunk events — sent eventTrip events to a pipeline
+// where the connection can (PostgreSQL), one after the other elsewhere —
+// and assigns their seqs, which follow the order of es. If an id is taken,
+// it deletes the rows it inserted, so that nothing is.
+func insertEventChunks(ctx context.Context, c conn, es []*orderly.Event, args []any) error {
+	stmts := make([]Stmt, 0, (len(es)+eventChunk-1)/eventChunk)
+	for start := 0; start < len(es); start += eventChunk {
+		n := min(eventChunk, len(es)-start)
+		stmts = append(stmts, Stmt{Query: insertEvents + strings.Repeat(`, `+eventRow, n)[2:] + ` ON CONFLICT DO NOTHING RETURNING id, seq`,
+			Args: args[8*start : 8*(start+n)]})
 	}
 	type idSeq struct {
 		id  string
 		seq int64
 	}
-	got, err := collect(rs, func(s scanner) (idSeq, error) {
-		var r idSeq
-		return r, s.Scan(&r.id, &r.seq)
-	})
-	if err != nil {
+	var got []idSeq
+	read := func(rs *rows) error {
+		rows, err := collect(rs, func(s scanner) (idSeq, error) {
+			var r idSeq
+			return r, s.Scan(&r.id, &r.seq)
+		})
+		got = append(got, rows...)
+		return err
+	}
+	if err := c.each(ctx, stmts, eventTrip/eventChunk, read); err != nil {
 		return err
 	}
 	seqs := make(map[string]int64, len(got))
@@ -89,8 +96,8 @@ func insertEventChunk(ctx context.Context, c conn, es []*orderly.Event, args []a
 		for i, r := range got {
 			ids[i] = r.id
 		}
-		if len(ids) > 0 {
-			if _, err := c.exec(ctx, `DELETE FROM events WHERE id IN (`+placeholders(len(ids))+`)`, ids...); err != nil {
+		for chunk := range slices.Chunk(ids, inChunk) {
+			if _, err := c.exec(ctx, `DELETE FROM events WHERE id IN (`+placeholders(len(chunk))+`)`, chunk...); err != nil {
 				return err
 			}
 		}

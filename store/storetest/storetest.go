@@ -104,6 +104,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 	tests = append(tests, integrationTests...) // integrations.go
 	tests = append(tests, orderPolicyTests...) // orderpolicy.go
 	tests = append(tests, consoleTests...)     // users.go
+	tests = append(tests, countTests...)       // count.go
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
