@@ -84,6 +84,25 @@ func feedingFrom(all []*inventory.Location, ch *channel.Channel) []*inventory.Lo
 	return out
 }
 
+// feedingSet is feedingFrom as a set of codes, for readers that need
+// no more: active are the codes of the active locations.
+func feedingSet(active []string, ch *channel.Channel) map[string]bool {
+	set := make(map[string]bool, len(active))
+	for _, code := range active {
+		set[code] = true
+	}
+	if len(ch.Locations) == 0 {
+		return set
+	}
+	feeds := make(map[string]bool, len(ch.Locations))
+	for _, code := range ch.Locations {
+		if set[code] {
+			feeds[code] = true
+		}
+	}
+	return feeds
+}
+
 // channelAll stands for "no channel": every active location feeds it.
 var channelAll channel.Channel
 

@@ -541,30 +541,21 @@ func (s *Service) Availability(ctx context.Context, p auth.Principal, skus []str
 	case len(skus) > MaxAvailabilitySKUs:
 		return nil, orderly.Invalid("sku", "at most %d SKUs per request", MaxAvailabilitySKUs)
 	}
-	var feeding []string
-	var err error
-	if channelCode != "" {
-		ch, err := s.store.ChannelGet(ctx, channelCode)
-		if orderly.KindOf(err) == orderly.KindNotFound {
-			return nil, orderly.Invalid("channel", "unknown channel %q", channelCode)
-		} else if err != nil {
-			return nil, err
-		}
-		feeding, err = s.feedingLocations(ctx, s.store, ch)
-		if err != nil {
-			return nil, err
-		}
-	} else if feeding, err = s.feedingLocations(ctx, s.store, &channelAll); err != nil {
-		return nil, err
-	}
-	feeds := make(map[string]bool, len(feeding))
-	for _, l := range feeding {
-		feeds[l] = true
-	}
-	balances, err := s.store.BalancesBySKU(ctx, skus)
+	// One read (one round trip on PostgreSQL): the channel, the active
+	// locations and the balances' figures.
+	v, err := s.store.AvailabilityRead(ctx, channelCode, skus)
 	if err != nil {
 		return nil, err
 	}
+	ch := &channelAll
+	if channelCode != "" {
+		if v.Channel == nil {
+			return nil, orderly.Invalid("channel", "unknown channel %q", channelCode)
+		}
+		ch = v.Channel
+	}
+	feeds := feedingSet(v.Active, ch)
+	balances := v.Balances
 	bySKU := map[string][]*inventory.Balance{}
 	for _, b := range balances {
 		bySKU[b.SKU] = append(bySKU[b.SKU], b)

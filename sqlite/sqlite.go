@@ -122,6 +122,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		NextTrackingNumber:    `UPDATE tracking_counter SET last_number = last_number + 1 WHERE id = 1 RETURNING last_number`,
 		TxHorizon:             `9223372036854775807`,
 		EventsAfter:           `e.txid = %[1]s AND e.seq > %[2]s`,
+		PackedBalances:        `group_concat(location || char(31) || on_hand || char(31) || reserved || char(31) || safety_stock, char(30))`,
 		MigrationsTable:       `CREATE TABLE IF NOT EXISTS schema_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL) STRICT`,
 		MigrationsTableExists: `SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'`,
 	}}

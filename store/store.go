@@ -281,8 +281,13 @@ type Querier interface {
 	// transaction; see IntakeView. It locks nothing, and outside a
 	// transaction its reads need not share one snapshot.
 	IntakeRead(ctx context.Context, q IntakeQuery) (*IntakeView, error)
+	// AvailabilityRead returns, in one round trip where the backend can
+	// send several statements at once, what an availability lookup reads:
+	// the channel (if one is named), the active locations and the figures
+	// of every balance of the SKUs; see AvailabilityView. It locks nothing.
+	AvailabilityRead(ctx context.Context, channel string, skus []string) (*AvailabilityView, error)
 	// BalancesBySKU returns every balance of the given SKUs, ordered by
-	// (sku, location), without locking: the availability read path.
+	// (sku, location), without locking.
 	BalancesBySKU(ctx context.Context, skus []string) ([]*inventory.Balance, error)
 	// BalanceList pages balances ordered by (location, sku), filtered by
 	// p.Location and p.SKU when set.
@@ -632,6 +637,19 @@ func RowLimit(n int) int {
 type IntakeQuery struct {
 	Channel, ExternalID string
 	SKUs                []string
+}
+
+// AvailabilityView is what AvailabilityRead found.
+type AvailabilityView struct {
+	// Channel is the channel named, nil if none was or there is no such
+	// channel.
+	Channel *channel.Channel
+	// Active are the codes of the active locations, sorted.
+	Active []string
+	// Balances are every balance of the SKUs, ordered by (sku, location),
+	// with their figures only: UpdatedAt is not read (the read path has
+	// no use for it, and on SQLite reading less is measurably faster).
+	Balances []*inventory.Balance
 }
 
 // IntakeView is what IntakeRead found.

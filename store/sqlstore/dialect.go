@@ -75,6 +75,18 @@ type Dialect struct {
 	// trip. SQLite cannot.
 	WritableCTE bool
 
+	// PackedBalances, if set, is an aggregate SQL expression over the
+	// stock_balances rows of one SKU that packs each balance's location,
+	// on_hand, reserved and safety_stock into one string: fields separated
+	// by U+001F, balances by U+001E (codes hold no control characters).
+	// The availability read then takes one row per SKU instead of one per
+	// balance. Set on SQLite, where a row costs more in the driver
+	// (database/sql and modernc's cgo-free calls, column by column) than
+	// in the engine: a lookup of 20 SKUs at 20 locations took half the
+	// time packed (docs/benchmarks.md). Empty on PostgreSQL, where
+	// packing saved nothing.
+	PackedBalances string
+
 	// MigrationsTable creates the schema_migrations table (name text primary
 	// key, applied_at time) if it does not exist.
 	MigrationsTable string

@@ -20,10 +20,7 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 	}
 	var v store.IntakeView
 	marks, skuArgs := inList(skus)
-	reads := []struct {
-		stmt Stmt
-		scan func(rs *rows) error
-	}{
+	reads := []read{
 		{Stmt{selectOrders + `orders o JOIN order_lines l ON l.order_id = o.id WHERE o.channel = ? AND o.external_id = ? ORDER BY l.position`,
 			[]any{in.Channel, in.ExternalID}}, func(rs *rows) error {
 			os, err := scanOrders(rs)
@@ -40,10 +37,7 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 			return err
 		}},
 		{Stmt{`SELECT sku FROM skus WHERE sku IN (` + marks + `)`, skuArgs}, func(rs *rows) error {
-			known, err := collect(rs, func(s scanner) (string, error) {
-				var sku string
-				return sku, s.Scan(&sku)
-			})
+			known, err := collect(rs, scanString)
 			for _, sku := range skus {
 				if !slices.Contains(known, sku) {
 					v.MissingSKUs = append(v.MissingSKUs, sku)
@@ -72,34 +66,8 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 			return err
 		}},
 	}
-	stmts := make([]Stmt, len(reads))
-	for i, r := range reads {
-		stmts[i] = r.stmt
-	}
-	if br, ok := q.read.batch(ctx, stmts); ok {
-		for _, r := range reads {
-			rs, err := br.query()
-			if err == nil {
-				err = r.scan(rs)
-			}
-			if err != nil {
-				_ = br.Close()
-				return nil, fmt.Errorf("read for intake: %w", err)
-			}
-		}
-		if err := br.Close(); err != nil {
-			return nil, fmt.Errorf("read for intake: %w", err)
-		}
-		return &v, nil
-	}
-	for _, r := range reads {
-		rs, err := q.read.query(ctx, r.stmt.Query, r.stmt.Args...)
-		if err == nil {
-			err = r.scan(rs)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("read for intake: %w", err)
-		}
+	if err := q.read.runReads(ctx, reads); err != nil {
+		return nil, fmt.Errorf("read for intake: %w", err)
 	}
 	return &v, nil
 }

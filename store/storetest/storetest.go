@@ -74,6 +74,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"BalancesLock", testBalancesLock},
 		{"BalancesLockBlocks", testBalancesLockBlocks},
 		{"BalancesBySKU", testBalancesBySKU},
+		{"AvailabilityRead", testAvailabilityRead},
 		{"BalanceList", testBalanceList},
 		{"Allocations", testAllocations},
 		{"AllocationBeforeOrder", testAllocationBeforeOrder},
