@@ -26,23 +26,8 @@ const (
 	HoldStockShortage     = "stock_shortage"
 )
 
-// feedingLocations returns the codes of the active locations whose stock a
-// channel sells: the channel's own list, or every active location when the
-// list is empty. The order of the list is kept; without one, code order.
-func (s *Service) feedingLocations(ctx context.Context, q store.Querier, ch *channel.Channel) ([]string, error) {
-	locs, err := s.feedingLocationList(ctx, q, ch)
-	if err != nil {
-		return nil, err
-	}
-	codes := make([]string, len(locs))
-	for i, l := range locs {
-		codes[i] = l.Code
-	}
-	return codes, nil
-}
-
-// feedingLocationList is feedingLocations with the whole locations, which
-// routing needs.
+// feedingLocationList returns the locations that feed ch (feedingFrom),
+// read whole: routing needs them.
 func (s *Service) feedingLocationList(ctx context.Context, q store.Querier, ch *channel.Channel) ([]*inventory.Location, error) {
 	var all []*inventory.Location
 	lp := store.ListParams{Limit: store.MaxLimit}
