@@ -143,6 +143,14 @@ func (s *Store) PoolStats() store.PoolStats {
 	}
 }
 
+// AnalyzeStock implements store.Store.
+func (s *Store) AnalyzeStock(ctx context.Context) error {
+	if _, err := s.pool.Exec(ctx, `ANALYZE stock_balances`); err != nil {
+		return fmt.Errorf("analyze stock balances: %w", s.dialect.Interpret(err))
+	}
+	return nil
+}
+
 // Close closes every connection, waiting for those in use to be released.
 func (s *Store) Close() error {
 	s.pool.Close()

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/orderly-oms/orderly"
@@ -303,6 +304,7 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 	}
 
 	var report *inventory.Report
+	var created int // balances the snapshot created
 	txCtx := ctx
 	if len(sn.Items) > aloneAbove || sn.Mode == inventory.SnapshotFull {
 		txCtx = store.Alone(ctx) // a large write: not inside a group-commit batch
@@ -356,11 +358,13 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 		if !sn.Apply {
 			return nil
 		}
-		return s.applySnapshot(ctx, tx, report, balances, p.Actor(), now)
+		created, err = s.applySnapshot(ctx, tx, report, balances, p.Actor(), now)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
+	s.stockStats.afterBulk(ctx, s, created)
 	return report, nil
 }
 
@@ -371,8 +375,8 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 // locked at the location. The count movements go in one StockCount; the
 // inventory.counted events, in the lines' order, in one EventInsert, cut
 // only where a balance falls short, whose shortage events and holds follow
-// its counted event as before.
-func (s *Service) applySnapshot(ctx context.Context, tx store.Querier, r *inventory.Report, locked []*inventory.Balance, actor string, now time.Time) error {
+// its counted event as before. It returns how many balances it created.
+func (s *Service) applySnapshot(ctx context.Context, tx store.Querier, r *inventory.Report, locked []*inventory.Balance, actor string, now time.Time) (created int, err error) {
 	held := make(map[string]*inventory.Balance, len(locked))
 	for _, b := range locked {
 		held[b.SKU] = b
@@ -399,6 +403,9 @@ func (s *Service) applySnapshot(ctx context.Context, tx store.Querier, r *invent
 		c.from = c.bal.OnHand
 		// As applyCount: a count that changes nothing moves nothing, unless
 		// there is no balance yet.
+		if !ok {
+			created++
+		}
 		if delta := max(0, l.Expected+l.Correction()) - c.from; delta != 0 || !ok {
 			c.move = len(moves)
 			moves = append(moves, &inventory.Movement{ID: orderly.NewID(), SKU: l.SKU, Location: r.Location,
@@ -409,7 +416,7 @@ func (s *Service) applySnapshot(ctx context.Context, tx store.Querier, r *invent
 	if len(moves) > 0 {
 		bals, err := tx.StockCount(ctx, moves)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		for i := range counts {
 			if counts[i].move >= 0 {
@@ -427,14 +434,46 @@ func (s *Service) applySnapshot(ctx context.Context, tx store.Querier, r *invent
 			continue
 		}
 		if err := tx.EventInsert(ctx, events...); err != nil {
-			return err
+			return 0, err
 		}
 		events = nil
 		if err := s.checkShortage(ctx, tx, b, actor, now); err != nil {
-			return err
+			return 0, err
 		}
 	}
-	return tx.EventInsert(ctx, events...)
+	return created, tx.EventInsert(ctx, events...)
+}
+
+// stockStats refreshes the planner's statistics of the stock balances
+// (store.AnalyzeStock) after a bulk change: one refresh at a time, at most
+// one per analyzeEvery, after a change that created at least analyzeAfter
+// balances. A bulk load of many snapshots so refreshes as it grows; what
+// its last snapshots add, autovacuum samples a minute or so later.
+type stockStats struct {
+	mu   sync.Mutex
+	last time.Time
+}
+
+const (
+	analyzeAfter = 1000
+	analyzeEvery = 10 * time.Second
+)
+
+// afterBulk refreshes the statistics if created is large enough and no
+// refresh runs or ran in the last analyzeEvery. A failure is logged: the
+// change it follows is committed, and plans only get slower.
+func (st *stockStats) afterBulk(ctx context.Context, s *Service, created int) {
+	if created < analyzeAfter || !st.mu.TryLock() {
+		return // a refresh running now may miss these rows; the next bulk change or autovacuum will not
+	}
+	defer st.mu.Unlock()
+	if time.Since(st.last) < analyzeEvery {
+		return
+	}
+	st.last = time.Now()
+	if err := s.store.AnalyzeStock(ctx); err != nil {
+		s.log.WarnContext(ctx, "refresh stock statistics", "err", err)
+	}
 }
 
 // aloneAbove is the number of snapshot items above which a snapshot runs

@@ -52,6 +52,8 @@ type Service struct {
 	// labels its parcels. A kind missing here is not configured: rates
 	// and labels at its locations are refused (422, carrier).
 	Carriers map[string]carrier.Carrier
+
+	stockStats stockStats
 }
 
 // New returns a service over st. A nil clock is the system clock; a nil

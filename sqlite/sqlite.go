@@ -163,6 +163,9 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
+// AnalyzeStock implements store.Store: nothing to do on SQLite.
+func (s *Store) AnalyzeStock(context.Context) error { return nil }
+
 // Backend returns "sqlite".
 func (s *Store) Backend() string { return "sqlite" }
 

@@ -89,6 +89,17 @@ type Store interface {
 	// MigrationStatus lists every known migration and whether it is applied.
 	MigrationStatus(ctx context.Context) ([]Migration, error)
 
+	// AnalyzeStock brings the query planner's statistics of the stock
+	// balances up to date after a bulk change (thousands of new balances
+	// at once). PostgreSQL plans by statistics, and until autovacuum
+	// catches up (a minute or more) it plans for the much smaller table it
+	// last sampled: right after a bulk load of stock it read every balance
+	// for an availability lookup and took the location index to lock a
+	// count's balances (docs/benchmarks.md). PostgreSQL: ANALYZE
+	// stock_balances. SQLite: nothing (without sqlite_stat1 its planner
+	// assumes selective indexes, which these are).
+	AnalyzeStock(ctx context.Context) error
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Backend names the implementation: "sqlite" or "postgres".
