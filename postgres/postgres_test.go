@@ -31,10 +31,10 @@ func BenchmarkStore(b *testing.B) {
 	storetest.Benchmark(b, dbtest.Postgres)
 }
 
-// TestLedgerCheckTampered breaks the books with raw SQL through a pool of
-// its own.
-func TestLedgerCheckTampered(t *testing.T) {
-	t.Parallel()
+// withRawPool returns a migrated store in a new schema and a pool of its
+// own on the same schema, for SQL the store does not offer.
+func withRawPool(t *testing.T) (*postgres.Store, *pgxpool.Pool) {
+	t.Helper()
 	url := dbtest.PostgresURL(t)
 	ctx := context.Background()
 	s, err := postgres.Open(ctx, url)
@@ -50,6 +50,15 @@ func TestLedgerCheckTampered(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(raw.Close)
+	return s, raw
+}
+
+// TestLedgerCheckTampered breaks the books with raw SQL through a pool of
+// its own.
+func TestLedgerCheckTampered(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s, raw := withRawPool(t)
 	storetest.LedgerCheckTampered(t, s, func(q string) error {
 		_, err := raw.Exec(ctx, q)
 		return err
@@ -159,21 +168,8 @@ func TestTimesInUTC(t *testing.T) {
 // of an availability read.
 func TestAnalyzeStock(t *testing.T) {
 	t.Parallel()
-	url := dbtest.PostgresURL(t)
 	ctx := context.Background()
-	s, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close() })
-	if err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := pgxpool.New(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(raw.Close)
+	s, raw := withRawPool(t)
 	// 2,000 SKUs at 20 locations, loaded in bulk as a stock import would.
 	for _, q := range []string{
 		`INSERT INTO locations (code, name, kind, address, active, created_at, updated_at)
