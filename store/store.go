@@ -89,6 +89,14 @@ type Store interface {
 	// MigrationStatus lists every known migration and whether it is applied.
 	MigrationStatus(ctx context.Context) ([]Migration, error)
 
+	// ReleaseInFlight declares the work that a process was doing when it
+	// stopped abandoned: every Idempotency-Key claim still in progress
+	// (claimed, or applied without its response) counts as stale at once,
+	// and every running job's lease as expired at now. It returns how many
+	// of each it released. Only for a database that no other process uses
+	// — SQLite, when `serve` starts — since on a shared database the claims
+	// and leases may be another node's work in progress.
+	ReleaseInFlight(ctx context.Context, now time.Time) (claims, jobs int64, err error)
 	// AnalyzeStock brings the query planner's statistics of the stock
 	// balances up to date after a bulk change (thousands of new balances
 	// at once). PostgreSQL plans by statistics, and until autovacuum

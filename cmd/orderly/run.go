@@ -232,6 +232,20 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 // serve runs the API server on st until ctx ends, then shuts it down
 // gracefully.
 func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log *slog.Logger, started time.Time, stdout io.Writer, oc outboundConfig) error {
+	if st.Backend() == "sqlite" {
+		// Before anything claims or leases. SQLite serves from this one
+		// process: whatever a previous process left claimed or leased
+		// died with it. Release it now rather than make retries wait out
+		// the staleness bound (a minute) and jobs their lease (5
+		// minutes). On PostgreSQL other nodes may be running that work.
+		claims, jobs, err := st.ReleaseInFlight(ctx, time.Now())
+		if err != nil {
+			return err
+		}
+		if claims > 0 || jobs > 0 {
+			log.InfoContext(ctx, "released work left in flight by a previous process", "idempotency_claims", claims, "jobs", jobs)
+		}
+	}
 	svc := service.New(st, orderly.SystemClock{}, log)
 	svc.AllowPrivateWebhooks = oc.allowPrivate
 	svc.EasyPostWebhookSecret = oc.easypostWebhookSecret

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly/internal/dbtest"
+	"github.com/orderly-oms/orderly/store"
 )
 
 // server is a running `orderly serve`, started by run in-process.
@@ -318,5 +319,59 @@ func TestHelpDoesNothingElse(t *testing.T) {
 		if _, err := os.Stat(path); !os.IsNotExist(err) {
 			t.Fatalf("%v touched the database: %v", args, err)
 		}
+	}
+}
+
+// TestServeReleasesInFlightOnSQLite: `serve` on SQLite, the only process
+// on its file, starts by releasing the Idempotency-Key claims and job
+// leases a previous process left (a retry is served at once instead of
+// after a minute); on PostgreSQL, where another node may be doing that
+// work, it leaves them alone.
+func TestServeReleasesInFlightOnSQLite(t *testing.T) {
+	for _, backend := range []string{"sqlite", "postgres"} {
+		t.Run(backend, func(t *testing.T) {
+			dsn := "sqlite:" + filepath.Join(t.TempDir(), "release.db")
+			if backend == "postgres" {
+				dsn = dbtest.PostgresURL(t)
+			}
+			ctx := context.Background()
+			now := time.Now().UTC().Truncate(time.Microsecond)
+			err := withStore(ctx, dsn, true, func(st store.Store) error {
+				rec := &store.IdempotencyRecord{Scope: "key:x POST /api/v1/orders", Key: "k1", RequestHash: "h", CreatedAt: now, LockedAt: now}
+				if _, err := st.IdempotencyBegin(ctx, rec); err != nil {
+					return err
+				}
+				if err := st.JobInsert(ctx, &store.Job{ID: "j1", Kind: "test", Args: []byte(`{}`), State: store.JobAvailable,
+					MaxAttempts: 3, RunAt: now, CreatedAt: now}); err != nil {
+					return err
+				}
+				_, err := st.JobClaim(ctx, now, time.Hour, 1)
+				return err
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := start(t, "--db", dsn)
+			srv.stop(t)
+			err = withStore(ctx, dsn, false, func(st store.Store) error {
+				got, err := st.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: "key:x POST /api/v1/orders", Key: "k1", RequestHash: "h", CreatedAt: now, LockedAt: now})
+				if err != nil {
+					return err
+				}
+				j, err := st.JobGet(ctx, "j1")
+				if err != nil {
+					return err
+				}
+				released := got.LockedAt.Before(now.Add(-time.Hour)) && !j.LockedUntil.After(now.Add(time.Minute))
+				if want := backend == "sqlite"; released != want {
+					t.Errorf("after serve on %s: claim locked at %v, job leased until %v; released %v, want %v",
+						backend, got.LockedAt, j.LockedUntil, released, want)
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 }

@@ -238,6 +238,27 @@ func (q *Querier) IdempotencyDelete(ctx context.Context, scope, key string) erro
 	return err
 }
 
+// ReleaseInFlight implements store.Store: in-progress claims get a
+// locked_at at the Unix epoch, older than any staleness bound, so the next
+// request with the key takes the claim over (or, if it was applied, is told
+// its response was lost) instead of waiting a minute; running jobs' leases
+// end at now.
+func (s *Store) ReleaseInFlight(ctx context.Context, now time.Time) (claims, jobs int64, err error) {
+	err = s.retryTx(ctx, func(c conn) error {
+		var err error
+		if claims, err = c.exec(ctx, `UPDATE idempotency_keys SET locked_at = ? WHERE status IN (0, ?) AND locked_at > ?`,
+			time.Unix(0, 0).UTC(), store.IdempotencyApplied, time.Unix(0, 0).UTC()); err != nil {
+			return err
+		}
+		jobs, err = c.exec(ctx, `UPDATE jobs SET locked_until = ? WHERE state = 'running' AND locked_until > ?`, now, now)
+		return err
+	})
+	if err != nil {
+		return 0, 0, fmt.Errorf("release in-flight work: %w", err)
+	}
+	return claims, jobs, nil
+}
+
 // IdempotencyPurge implements store.Querier.
 func (q *Querier) IdempotencyPurge(ctx context.Context, before time.Time) (int64, error) {
 	return q.write.exec(ctx, `DELETE FROM idempotency_keys WHERE created_at < ?`, before)

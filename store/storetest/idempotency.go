@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/store"
 )
@@ -68,4 +69,58 @@ func testIdempotencyApplied(t *testing.T, s store.Store) {
 	ok(t, "begin after complete", err)
 	want.Status, want.Body = 201, []byte(`{}`)
 	equal(t, "completed record", existing, &want)
+}
+
+// testReleaseInFlight: ReleaseInFlight makes every in-progress claim —
+// claimed, or applied without its response — stale (locked at the Unix
+// epoch) and ends every running job's lease at now, leaving complete
+// records, available jobs and later leases of nobody alone.
+func testReleaseInFlight(t *testing.T, s store.Store) {
+	claim := func(key string) *store.IdempotencyRecord {
+		rec := &store.IdempotencyRecord{Scope: "key:a POST /api/v1/orders", Key: key, RequestHash: "h", CreatedAt: at(10), LockedAt: at(10)}
+		existing, err := s.IdempotencyBegin(ctx, rec)
+		ok(t, "claim "+key, err)
+		if existing != nil {
+			t.Fatalf("claim %s: already there: %+v", key, existing)
+		}
+		return rec
+	}
+	claim("claimed")
+	applied := claim("applied")
+	ok(t, "mark applied", s.IdempotencyMarkApplied(ctx, applied.Scope, applied.Key))
+	done := claim("done")
+	ok(t, "complete", s.IdempotencyComplete(ctx, done.Scope, done.Key, 201, []byte(`{}`)))
+	ok(t, "running job", s.JobInsert(ctx, newJob("running", at(0), 3)))
+	claimed, err := s.JobClaim(ctx, at(1), 5*time.Minute, 1)
+	ok(t, "claim job", err)
+	if len(claimed) != 1 || claimed[0].ID != "running" {
+		t.Fatalf("claimed %+v, want the job", claimed)
+	}
+	ok(t, "available job", s.JobInsert(ctx, newJob("later", at(60), 3)))
+
+	claims, jobs, err := s.ReleaseInFlight(ctx, at(2))
+	ok(t, "ReleaseInFlight", err)
+	if claims != 2 || jobs != 1 {
+		t.Errorf("released %d claims and %d jobs, want 2 and 1", claims, jobs)
+	}
+	epoch := time.Unix(0, 0).UTC()
+	for key, want := range map[string]time.Time{"claimed": epoch, "applied": epoch, "done": at(10)} {
+		got, err := s.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: applied.Scope, Key: key, RequestHash: "h", CreatedAt: at(11), LockedAt: at(11)})
+		ok(t, "read "+key, err)
+		if got == nil || !got.LockedAt.Equal(want) {
+			t.Errorf("%s after ReleaseInFlight: %+v, want locked at %v", key, got, want)
+		}
+	}
+	// The released lease is claimable at once, not five minutes later.
+	again, err := s.JobClaim(ctx, at(3), 5*time.Minute, 10)
+	ok(t, "claim again", err)
+	if len(again) != 1 || again[0].ID != "running" || again[0].Attempt != 2 {
+		t.Errorf("claimed after the release: %+v, want the running job, attempt 2", again)
+	}
+	claims, jobs, err = s.ReleaseInFlight(ctx, at(2))
+	ok(t, "ReleaseInFlight again", err)
+	if claims != 0 || jobs != 1 {
+		// The job claimed again at minute 3 holds a lease to minute 8.
+		t.Errorf("second release: %d claims and %d jobs, want 0 and 1", claims, jobs)
+	}
 }

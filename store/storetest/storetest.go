@@ -55,6 +55,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Idempotency", testIdempotency},
 		{"IdempotencyPurge", testIdempotencyPurge},
 		{"IdempotencyApplied", testIdempotencyApplied},
+		{"ReleaseInFlight", testReleaseInFlight},
 		{"WebhookDeliveries", testWebhookDeliveries},
 		{"Jobs", testJobs},
 		{"ConcurrentJobClaims", testConcurrentJobClaims},
