@@ -86,7 +86,8 @@ func (c channelAwareStore) InTx(ctx context.Context, fn func(tx store.Querier) e
 // hear about.
 type watchedTx struct {
 	store.Querier
-	skus      []string
+	skus      []string        // in the order first touched
+	seen      map[string]bool // skus, as a set: a snapshot touches thousands
 	shipments []*fulfilment.Shipment
 	cancelled []cancelled
 }
@@ -94,8 +95,12 @@ type watchedTx struct {
 type cancelled struct{ orderID, reason string }
 
 func (w *watchedTx) touch(skus ...string) {
+	if w.seen == nil {
+		w.seen = map[string]bool{}
+	}
 	for _, s := range skus {
-		if !slices.Contains(w.skus, s) {
+		if !w.seen[s] {
+			w.seen[s] = true
 			w.skus = append(w.skus, s)
 		}
 	}
