@@ -364,7 +364,7 @@ func (s *Service) SubmitSnapshot(ctx context.Context, p auth.Principal, sn Snaps
 	if err != nil {
 		return nil, err
 	}
-	s.stockStats.afterBulk(ctx, s, created)
+	s.refreshStockStats(ctx, created)
 	return report, nil
 }
 
@@ -459,10 +459,11 @@ const (
 	analyzeEvery = 10 * time.Second
 )
 
-// afterBulk refreshes the statistics if created is large enough and no
-// refresh runs or ran in the last analyzeEvery. A failure is logged: the
-// change it follows is committed, and plans only get slower.
-func (st *stockStats) afterBulk(ctx context.Context, s *Service, created int) {
+// refreshStockStats refreshes the statistics if created is large enough
+// and no refresh runs or ran in the last analyzeEvery. A failure is
+// logged: the change it follows is committed, and plans only get slower.
+func (s *Service) refreshStockStats(ctx context.Context, created int) {
+	st := &s.stockStats
 	if created < analyzeAfter || !st.mu.TryLock() {
 		return // a refresh running now may miss these rows; the next bulk change or autovacuum will not
 	}

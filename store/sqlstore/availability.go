@@ -122,27 +122,9 @@ func (c conn) runReads(ctx context.Context, reads []read) error {
 	for i, r := range reads {
 		stmts[i] = r.stmt
 	}
-	if br, ok := c.batch(ctx, stmts); ok {
-		for _, r := range reads {
-			rs, err := br.query()
-			if err == nil {
-				err = r.scan(rs)
-			}
-			if err != nil {
-				_ = br.Close()
-				return err
-			}
-		}
-		return br.Close()
-	}
-	for _, r := range reads {
-		rs, err := c.query(ctx, r.stmt.Query, r.stmt.Args...)
-		if err == nil {
-			err = r.scan(rs)
-		}
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	next := 0
+	return c.each(ctx, stmts, max(len(stmts), 1), func(rs *rows) error {
+		next++
+		return reads[next-1].scan(rs)
+	})
 }
