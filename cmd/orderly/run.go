@@ -12,6 +12,7 @@ import (
 	"os"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -288,8 +289,18 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	go purgeIdempotencyKeys(ctx, st, log)
-	go purgeWebhookDeliveries(ctx, svc, log)
+	// The purges write: serve waits for them before it returns, or one
+	// could still hold SQLite's write lock (or a pooled connection) after
+	// the store was closed — `orderly reconcile` right after a stop met
+	// "database is locked".
+	purgeCtx, stopPurges := context.WithCancel(ctx)
+	var purges sync.WaitGroup
+	defer func() {
+		stopPurges()
+		purges.Wait()
+	}()
+	purges.Go(func() { purgeIdempotencyKeys(purgeCtx, st, log) })
+	purges.Go(func() { purgeWebhookDeliveries(purgeCtx, svc, log) })
 	stopBackground, err := startBackground(ctx, st, log, oc)
 	if err != nil {
 		_ = srv.Close()
