@@ -984,9 +984,9 @@ func testReports(t *testing.T, s store.Store) {
 	)
 	r2 := newReport("york", true, nil, 2)
 	r2.Mode = inventory.SnapshotPartial
-	many := make([]inventory.DriftLine, 120) // more than one INSERT's worth
+	many := make([]inventory.DriftLine, 2100) // many INSERTs, more than one pipeline's worth
 	for i := range many {
-		many[i] = inventory.DriftLine{SKU: fmt.Sprintf("S%03d", i), Expected: int64(i), Counted: int64(i) + 1, Drift: 1, Cause: inventory.CauseUnexplained}
+		many[i] = inventory.DriftLine{SKU: fmt.Sprintf("S%04d", i), Expected: int64(i), Counted: int64(i) + 1, Drift: 1, Cause: inventory.CauseUnexplained}
 	}
 	r3 := newReport("leeds", true, ptr(at(2)), 3, many...)
 	ok(t, "insert", s.ReportInsert(ctx, r1))
