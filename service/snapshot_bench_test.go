@@ -30,19 +30,7 @@ func BenchmarkSnapshotApply(b *testing.B) {
 			ctx := context.Background()
 			clock := clocktest.New(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC))
 			svc := service.New(st, clock, nil)
-			skus := make([]string, snapshotBenchSKUs)
-			err := st.InTx(ctx, func(tx store.Querier) error {
-				for i := range skus {
-					skus[i] = fmt.Sprintf("SKU-%05d", i)
-					if err := tx.SKUInsert(ctx, &inventory.SKU{SKU: skus[i], Name: "Item " + skus[i], CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
-						return err
-					}
-				}
-				return nil
-			})
-			if err != nil {
-				b.Fatal(err)
-			}
+			skus := mustSKUs(b, st, clock.Now(), snapshotBenchSKUs)
 			locations := 0
 			newLocation := func(b *testing.B) string {
 				locations++
@@ -81,4 +69,25 @@ func BenchmarkSnapshotApply(b *testing.B) {
 			})
 		})
 	}
+}
+
+// mustSKUs stores n SKUs (SKU-00000, SKU-00001, …) in one transaction and
+// returns their codes: a catalogue for snapshots too large to build
+// through the service one SKU at a time.
+func mustSKUs(tb testing.TB, st store.Store, now time.Time, n int) []string {
+	tb.Helper()
+	skus := make([]string, n)
+	err := st.InTx(context.Background(), func(tx store.Querier) error {
+		for i := range skus {
+			skus[i] = fmt.Sprintf("SKU-%05d", i)
+			if err := tx.SKUInsert(context.Background(), &inventory.SKU{SKU: skus[i], Name: "Item " + skus[i], CreatedAt: now, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return skus
 }

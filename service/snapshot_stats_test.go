@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,20 +38,7 @@ func TestSnapshotRefreshesStatistics(t *testing.T) {
 		if _, err := svc.CreateLocation(ctx, admin, &inventory.Location{Code: "wh1", Name: "Warehouse", Kind: inventory.LocationWarehouse, Active: true}); err != nil {
 			t.Fatal(err)
 		}
-		var skus []string
-		err := st.InTx(ctx, func(tx store.Querier) error {
-			for i := range 2100 {
-				sku := fmt.Sprintf("S%05d", i)
-				skus = append(skus, sku)
-				if err := tx.SKUInsert(ctx, &inventory.SKU{SKU: sku, Name: sku, CreatedAt: clock.Now(), UpdatedAt: clock.Now()}); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
+		skus := mustSKUs(t, st, clock.Now(), 2100)
 		snapshot := func(skus []string, onHand int64) {
 			t.Helper()
 			items := make([]service.SnapshotItem, len(skus))
