@@ -21,6 +21,7 @@ import (
 
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/service"
+	"github.com/orderly-oms/orderly/store"
 )
 
 // Config holds what the handler needs besides the service.
@@ -47,6 +48,8 @@ type api struct {
 	openapi []byte
 	// idem tunes the Idempotency-Key middleware; tests shorten it.
 	idem idempotencyConfig
+	// claims are the Idempotency-Keys held in memory (idem.local).
+	claims localClaims
 }
 
 // NewHandler returns the HTTP handler of the whole API: every route in
@@ -71,6 +74,7 @@ func newAPI(svc *service.Service, cfg Config) *api {
 		version = "dev"
 	}
 	a := &api{svc: svc, log: log, version: version, idem: defaultIdempotency}
+	a.idem.local = store.SingleProcess(svc.Store())
 	a.metrics = newHTTPMetrics(reg, svc.Store(), version)
 	return a
 }

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/orderly-oms/orderly"
@@ -35,6 +36,10 @@ type idempotencyConfig struct {
 	// staleAfter is how long a claim may stay unfinished before a retry
 	// may take it over: the first request died (crash, killed node).
 	staleAfter time.Duration
+	// local keeps claims in this process's memory (store.SingleProcess):
+	// no claim is written, and an unfinished record in the database is
+	// one a dead process left.
+	local bool
 }
 
 var defaultIdempotency = idempotencyConfig{wait: 2 * time.Second, poll: 50 * time.Millisecond, staleAfter: time.Minute}
@@ -59,72 +64,18 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 	// reused by another client or on another path is a different request.
 	scope := principal(r).Name + " " + r.Method + " " + r.URL.Path
 	sum := sha256.Sum256(body)
-	hash := hex.EncodeToString(sum[:])
-	st := a.svc.Store()
-	clock := a.svc.Now()
-
-	deadline := time.Now().Add(a.idem.wait)
-	for {
-		now := clock.Now()
-		rec := &store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hash, CreatedAt: now, LockedAt: now}
-		existing, err := st.IdempotencyBegin(ctx, rec)
-		if err != nil {
-			a.writeError(w, r, err)
+	now := a.svc.Now().Now()
+	rec := &store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: now, LockedAt: now}
+	if a.idem.local {
+		release, run := a.claimLocal(w, r, rt, rec)
+		if !run {
 			return
 		}
-		if existing == nil {
-			break // ours: run the request
-		}
-		// In progress: claimed (0), or applied (a transaction of it
-		// committed) with its response not yet recorded.
-		inProgress := existing.Status == 0 || existing.Status == store.IdempotencyApplied
-		stale := inProgress && existing.LockedAt.Before(now.Add(-a.idem.staleAfter))
-		if stale && existing.Status == 0 {
-			// The first request died before answering, and before it
-			// committed anything (store.MarkIdempotency), so whatever body
-			// this one has, it may run.
-			took, err := st.IdempotencyReclaim(ctx, scope, key, hash, now.Add(-a.idem.staleAfter), now)
-			if err != nil {
-				a.writeError(w, r, err)
-				return
-			}
-			if took {
-				break
-			}
-			continue // another retry reclaimed it first: look again
-		}
-		if existing.RequestHash != hash {
-			a.writeError(w, r, &orderly.Error{Kind: orderly.KindInvalid, Code: "idempotency_key_reused",
-				Message: "this Idempotency-Key was used with a different request body",
-				Fields:  []orderly.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different request body"}}})
-			return
-		}
-		if !inProgress {
-			a.replay(w, r, rt, existing)
-			return
-		}
-		if stale {
-			// Applied, then the process died before recording the
-			// response: running it again would apply it twice.
-			a.writeError(w, r, &orderly.Error{Kind: orderly.KindConflict, Code: "idempotency_response_lost",
-				Message: "the request with this Idempotency-Key was carried out, but the server stopped before recording its " +
-					"response; it will not run again: read the resource to see the result"})
-			return
-		}
-		// The first request is still running: wait a little for its
-		// answer rather than make every client handle a 409.
-		if time.Now().After(deadline) {
-			a.writeError(w, r, &orderly.Error{Kind: orderly.KindConflict, Code: "idempotency_in_progress",
-				Message: "a request with this Idempotency-Key is still in progress; retry later"})
-			return
-		}
-		select {
-		case <-ctx.Done():
-			a.writeError(w, r, ctx.Err())
-			return
-		case <-time.After(a.idem.poll):
-		}
+		defer release()
+	} else if !a.claimShared(w, r, rt, rec) {
+		return
 	}
+	st := a.svc.Store()
 
 	// Record what the handler answers. The record is written after the
 	// response, with a context the client cannot cancel: a client that
@@ -143,7 +94,7 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 		// Every write transaction of the request marks the key applied
 		// as it commits (store.MarkIdempotency), so that a retry after a
 		// crash never runs a committed change again.
-		r = r.WithContext(store.WithIdempotencyClaim(ctx, scope, key))
+		r = r.WithContext(store.WithIdempotencyClaim(ctx, rec))
 	}
 	serve(cw, r)
 	done = true
@@ -157,11 +108,187 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 		}
 		return
 	}
-	if err := st.IdempotencyComplete(bg, scope, key, status, cw.body.Bytes()); err != nil {
+	rec.Status, rec.Body = status, cw.body.Bytes()
+	if err := st.IdempotencyComplete(bg, rec); err != nil {
 		// The client has its answer; a retry will find the claim stale
 		// after staleAfter and run again or, if the request committed a
 		// change, be told that its response was lost.
 		a.log.ErrorContext(ctx, "idempotency: record response", "request_id", info(ctx).id, "error", err.Error())
+	}
+}
+
+// claimShared claims rec's key in the database, where every node sees it
+// (IdempotencyBegin), and reports whether the request should run; if not,
+// it has answered: a replay, a refusal, or 409 after waiting for the
+// request that holds the key.
+func (a *api) claimShared(w http.ResponseWriter, r *http.Request, rt route, rec *store.IdempotencyRecord) bool {
+	ctx := r.Context()
+	st := a.svc.Store()
+	clock := a.svc.Now()
+	deadline := time.Now().Add(a.idem.wait)
+	for {
+		now := clock.Now()
+		rec.CreatedAt, rec.LockedAt = now, now
+		existing, err := st.IdempotencyBegin(ctx, rec)
+		if err != nil {
+			a.writeError(w, r, err)
+			return false
+		}
+		if existing == nil {
+			return true // ours: run the request
+		}
+		// In progress: claimed (0), or applied (a transaction of it
+		// committed) with its response not yet recorded.
+		inProgress := existing.Status == 0 || existing.Status == store.IdempotencyApplied
+		stale := inProgress && existing.LockedAt.Before(now.Add(-a.idem.staleAfter))
+		if stale && existing.Status == 0 {
+			// The first request died before answering, and before it
+			// committed anything (store.MarkIdempotency), so whatever body
+			// this one has, it may run.
+			took, err := st.IdempotencyReclaim(ctx, rec.Scope, rec.Key, rec.RequestHash, now.Add(-a.idem.staleAfter), now)
+			if err != nil {
+				a.writeError(w, r, err)
+				return false
+			}
+			if took {
+				return true
+			}
+			continue // another retry reclaimed it first: look again
+		}
+		if a.answered(w, r, rt, rec, existing) {
+			return false
+		}
+		if stale {
+			a.writeError(w, r, errResponseLost)
+			return false
+		}
+		// The first request is still running: wait a little for its
+		// answer rather than make every client handle a 409.
+		if time.Now().After(deadline) {
+			a.writeError(w, r, errInProgress)
+			return false
+		}
+		select {
+		case <-ctx.Done():
+			a.writeError(w, r, ctx.Err())
+			return false
+		case <-time.After(a.idem.poll):
+		}
+	}
+}
+
+// claimLocal claims rec's key in this process's memory — enough on a
+// backend only one process uses (store.SingleProcess), and no write: a
+// request with a key costs the one writer one transaction fewer. The
+// database is read for the key's record once the claim is held: a
+// complete one is replayed; an in-progress one was left by a process that
+// died (none other can hold the key), so the request runs again, unless
+// it had committed a change (applied) and may not run twice. The record
+// is written by the request's first transaction (store.MarkIdempotency)
+// or with its response (IdempotencyComplete), taking over a dead claim. It reports
+// whether the request should run, with release to call after its response
+// is recorded; if not, it has answered.
+func (a *api) claimLocal(w http.ResponseWriter, r *http.Request, rt route, rec *store.IdempotencyRecord) (release func(), run bool) {
+	ctx := r.Context()
+	release, err := a.claims.acquire(ctx, rec.Scope+"\x00"+rec.Key, a.idem.wait)
+	if err != nil {
+		a.writeError(w, r, err)
+		return nil, false
+	}
+	existing, err := a.svc.Store().IdempotencyGet(ctx, rec.Scope, rec.Key)
+	switch {
+	case orderly.KindOf(err) == orderly.KindNotFound:
+		return release, true
+	case err != nil:
+		release()
+		a.writeError(w, r, err)
+		return nil, false
+	case existing.Status == 0:
+		// Claimed by a process that died before committing anything:
+		// whatever body this one has, it may run.
+		return release, true
+	}
+	if a.answered(w, r, rt, rec, existing) {
+		release()
+		return nil, false
+	}
+	if existing.Status == store.IdempotencyApplied && !rt.rerunSafe {
+		release()
+		a.writeError(w, r, errResponseLost)
+		return nil, false
+	}
+	return release, true
+}
+
+// answered handles an existing record of rec's key that is no reason to
+// wait: one for another request body is refused, a complete one replayed.
+// It reports whether it answered.
+func (a *api) answered(w http.ResponseWriter, r *http.Request, rt route, rec, existing *store.IdempotencyRecord) bool {
+	if existing.RequestHash != rec.RequestHash {
+		a.writeError(w, r, &orderly.Error{Kind: orderly.KindInvalid, Code: "idempotency_key_reused",
+			Message: "this Idempotency-Key was used with a different request body",
+			Fields:  []orderly.FieldError{{Field: "Idempotency-Key", Detail: "was used with a different request body"}}})
+		return true
+	}
+	if existing.Status != 0 && existing.Status != store.IdempotencyApplied {
+		a.replay(w, r, rt, existing)
+		return true
+	}
+	return false
+}
+
+var (
+	// errResponseLost: the request was applied, then the process died
+	// before recording the response; running it again would apply it
+	// twice.
+	errResponseLost = &orderly.Error{Kind: orderly.KindConflict, Code: "idempotency_response_lost",
+		Message: "the request with this Idempotency-Key was carried out, but the server stopped before recording its " +
+			"response; it will not run again: read the resource to see the result"}
+	errInProgress = &orderly.Error{Kind: orderly.KindConflict, Code: "idempotency_in_progress",
+		Message: "a request with this Idempotency-Key is still in progress; retry later"}
+)
+
+// localClaims are the Idempotency-Keys this process's requests hold
+// (claimLocal), each with a channel closed when it is released.
+type localClaims struct {
+	mu   sync.Mutex
+	held map[string]chan struct{}
+}
+
+// acquire takes the claim id, waiting up to wait for a holder to release
+// it; after that it is errInProgress.
+func (c *localClaims) acquire(ctx context.Context, id string, wait time.Duration) (release func(), err error) {
+	var timeout <-chan time.Time
+	for {
+		c.mu.Lock()
+		if c.held == nil {
+			c.held = map[string]chan struct{}{}
+		}
+		freed, busy := c.held[id]
+		if !busy {
+			freed = make(chan struct{})
+			c.held[id] = freed
+			c.mu.Unlock()
+			return func() {
+				c.mu.Lock()
+				delete(c.held, id)
+				c.mu.Unlock()
+				close(freed)
+			}, nil
+		}
+		c.mu.Unlock()
+		if timeout == nil {
+			t := time.NewTimer(wait)
+			defer t.Stop()
+			timeout = t.C
+		}
+		select {
+		case <-freed:
+		case <-timeout:
+			return nil, errInProgress
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
 	}
 }
 

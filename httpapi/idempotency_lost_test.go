@@ -41,7 +41,7 @@ func TestIdempotencyResponseLost(t *testing.T) {
 		if ex, err := b.store.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: scope, Key: "lost", RequestHash: hash, CreatedAt: old, LockedAt: old}); err != nil || ex != nil {
 			t.Fatal(ex, err)
 		}
-		if err := store.MarkIdempotency(b.store).InTx(store.WithIdempotencyClaim(ctx, scope, "lost"), func(tx store.Querier) error { return nil }); err != nil {
+		if err := store.MarkIdempotency(b.store).InTx(store.WithIdempotencyClaim(ctx, &store.IdempotencyRecord{Scope: scope, Key: "lost", RequestHash: hash, CreatedAt: old, LockedAt: old}), func(tx store.Querier) error { return nil }); err != nil {
 			t.Fatal(err)
 		}
 		for range 2 {
@@ -57,14 +57,21 @@ func TestIdempotencyResponseLost(t *testing.T) {
 		// Applied but fresh: the first request may still be answering, so
 		// a duplicate waits and then hears it is in progress.
 		now := b.clock.Now()
-		if _, err := b.store.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: scope, Key: "busy", RequestHash: hash, CreatedAt: now, LockedAt: now}); err != nil {
-			t.Fatal(err)
-		}
-		if err := b.store.IdempotencyMarkApplied(ctx, scope, "busy"); err != nil {
+		busy := &store.IdempotencyRecord{Scope: scope, Key: "busy", RequestHash: hash, CreatedAt: now, LockedAt: now}
+		release := b.holdClaim(t, busy)
+		if err := b.store.IdempotencyMarkApplied(ctx, busy); err != nil {
 			t.Fatal(err)
 		}
 		if p := b.do(t, withKey(adjust, "busy")).wantProblem(t, http.StatusConflict, ""); p["code"] != "idempotency_in_progress" {
 			t.Errorf("code %v, want idempotency_in_progress", p["code"])
+		}
+		release()
+		if b.api.idem.local {
+			// Claims in memory: once no request of this process holds it,
+			// an applied record is one whose process died.
+			if p := b.do(t, withKey(adjust, "busy")).wantProblem(t, http.StatusConflict, ""); p["code"] != "idempotency_response_lost" {
+				t.Errorf("code %v, want idempotency_response_lost", p["code"])
+			}
 		}
 
 		// Capture may run again (it is idempotent on channel + external id):

@@ -13,6 +13,7 @@ import (
 
 	"github.com/orderly-oms/orderly/internal/dbtest"
 	"github.com/orderly-oms/orderly/store"
+	"github.com/orderly-oms/orderly/store/sqlstore"
 )
 
 // withKey returns rq with an Idempotency-Key.
@@ -96,9 +97,8 @@ func TestIdempotencyInProgress(t *testing.T) {
 
 		// A claim taken just now: the duplicate waits, then gets 409.
 		now := b.clock.Now()
-		if ex, err := b.store.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: scope, Key: "busy", RequestHash: hash, CreatedAt: now, LockedAt: now}); err != nil || ex != nil {
-			t.Fatal(ex, err)
-		}
+		release := b.holdClaim(t, &store.IdempotencyRecord{Scope: scope, Key: "busy", RequestHash: hash, CreatedAt: now, LockedAt: now})
+		defer release()
 		start := time.Now()
 		p := b.do(t, withKey(create, "busy")).wantProblem(t, 409, "")
 		if p["code"] != "idempotency_in_progress" {
@@ -108,7 +108,8 @@ func TestIdempotencyInProgress(t *testing.T) {
 			t.Errorf("answered after %v, want a wait of %v first", waited, b.api.idem.wait)
 		}
 
-		// A claim older than staleAfter: its request died, so this one runs.
+		// A claim older than staleAfter (or, with claims in memory, any
+		// claim in the database): its request died, so this one runs.
 		old := now.Add(-2 * b.api.idem.staleAfter)
 		if _, err := b.store.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: scope, Key: "dead", RequestHash: "other", CreatedAt: old, LockedAt: old}); err != nil {
 			t.Fatal(err)
@@ -166,6 +167,69 @@ func TestIdempotencyConcurrent(t *testing.T) {
 		}
 		if c := b.countOrders(t); c != 1 {
 			t.Errorf("%d orders, want 1", c)
+		}
+	})
+}
+
+// holdClaim claims rec's key as a request running right now would: in
+// the database, or in the API's memory where claims live there
+// (store.SingleProcess). It returns how to let go of a claim in memory.
+func (b *bundle) holdClaim(t *testing.T, rec *store.IdempotencyRecord) (release func()) {
+	t.Helper()
+	if b.api.idem.local {
+		release, err := b.api.claims.acquire(context.Background(), rec.Scope+"\x00"+rec.Key, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return release
+	}
+	if ex, err := b.store.IdempotencyBegin(context.Background(), rec); err != nil || ex != nil {
+		t.Fatal(ex, err)
+	}
+	return func() {}
+}
+
+// TestIdempotencyClaimInMemory: on SQLite (one process) a request with a
+// key writes no claim before it runs — the one writer runs its
+// transaction and the recording of its response, and nothing else — and
+// a claim left in the database by a process that died does not hold up a
+// retry.
+func TestIdempotencyClaimInMemory(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		if !b.api.idem.local {
+			if store.SingleProcess(b.store) {
+				t.Fatal("claims are not in memory on a single-process backend")
+			}
+			t.Skip("claims live in the database on " + b.store.Backend() + ": several processes share it")
+		}
+		stats, ok := b.store.(interface {
+			GroupCommitStats() sqlstore.GroupCommitStats
+		})
+		if !ok {
+			t.Fatalf("%T has no group-commit statistics", b.store)
+		}
+		adjust := req{method: "POST", path: "/api/v1/inventory/adjustments", key: "admin",
+			body: `{"location":"leeds","sku":"SKU-1","delta":5,"reason":"receive"}`}
+		before := stats.GroupCommitStats().Transactions
+		b.do(t, withKey(adjust, "k1")).want(t, http.StatusCreated)
+		if n := stats.GroupCommitStats().Transactions - before; n != 2 {
+			t.Errorf("a request with a key ran %d write transactions, want 2 (its change, its response)", n)
+		}
+		if r := b.do(t, withKey(adjust, "k1")).want(t, http.StatusCreated); r.header.Get("Idempotent-Replayed") != "true" {
+			t.Error("not replayed")
+		}
+
+		// Fresh in the database, but no request of this process holds it.
+		now := b.clock.Now()
+		scope := "key:admin-key POST /api/v1/inventory/adjustments"
+		if ex, err := b.store.IdempotencyBegin(context.Background(), &store.IdempotencyRecord{Scope: scope, Key: "k2", RequestHash: sha256Hex(adjust.body), CreatedAt: now, LockedAt: now}); err != nil || ex != nil {
+			t.Fatal(ex, err)
+		}
+		start := time.Now()
+		b.do(t, withKey(adjust, "k2")).want(t, http.StatusCreated)
+		if waited := time.Since(start); waited >= b.api.idem.wait {
+			t.Errorf("waited %v for a claim nobody holds", waited)
 		}
 	})
 }

@@ -155,7 +155,8 @@ func TestWritesOutsideTxJoinBatches(t *testing.T) {
 		t.Fatal(existing, err)
 	}
 	before := s.GroupCommitStats()
-	if err := s.IdempotencyComplete(ctx, "test", "k", 201, []byte(`{}`)); err != nil {
+	rec.Status, rec.Body = 201, []byte(`{}`)
+	if err := s.IdempotencyComplete(ctx, rec); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.IdempotencyPurge(ctx, now.Add(-time.Hour)); err != nil {

@@ -401,9 +401,15 @@ type Querier interface {
 	// RequestHash to hash. It reports whether it took it. An applied record
 	// (IdempotencyApplied) is never taken over.
 	IdempotencyReclaim(ctx context.Context, scope, key, hash string, staleBefore, now time.Time) (bool, error)
-	// IdempotencyComplete records the response of an in-progress record
-	// (Status 0 or IdempotencyApplied).
-	IdempotencyComplete(ctx context.Context, scope, key string, status int, body []byte) error
+	// IdempotencyGet returns the record (scope, key), or KindNotFound.
+	IdempotencyGet(ctx context.Context, scope, key string) (*IdempotencyRecord, error)
+	// IdempotencyComplete records rec's response (Status, Body) for
+	// (rec.Scope, rec.Key): an in-progress record (Status 0 or
+	// IdempotencyApplied) takes its Status, Body and RequestHash (a claim
+	// taken over from a dead process changes hands); where there is no record
+	// — a claim held in memory (SingleProcess) — rec is stored whole. A
+	// complete record is left as it is: KindNotFound.
+	IdempotencyComplete(ctx context.Context, rec *IdempotencyRecord) error
 	// IdempotencyDelete forgets an in-progress record whose request failed
 	// in a way a retry may fix; an applied record is kept.
 	IdempotencyDelete(ctx context.Context, scope, key string) error

@@ -220,17 +220,6 @@ func (q *Querier) IdempotencyReclaim(ctx context.Context, scope, key, hash strin
 	return n == 1, nil
 }
 
-// IdempotencyComplete implements store.Querier. A record that is not in
-// progress (missing, or complete already) is KindNotFound.
-func (q *Querier) IdempotencyComplete(ctx context.Context, scope, key string, status int, body []byte) error {
-	if body == nil {
-		body = []byte{}
-	}
-	n, err := q.write.exec(ctx, `UPDATE idempotency_keys SET status = ?, body = ?
-		WHERE scope = ? AND key = ? AND status IN (0, ?)`, status, body, scope, key, store.IdempotencyApplied)
-	return updated(n, err, "no idempotent request %q is in progress", key)
-}
-
 // IdempotencyDelete implements store.Querier. Only an in-progress record is
 // deleted; deleting one that is missing or complete does nothing.
 func (q *Querier) IdempotencyDelete(ctx context.Context, scope, key string) error {

@@ -20,7 +20,7 @@ func testIdempotencyApplied(t *testing.T, s store.Store) {
 		t.Fatalf("begin of a new key returned %+v", existing)
 	}
 	marked := store.MarkIdempotency(s)
-	claimed := store.WithIdempotencyClaim(ctx, rec.Scope, rec.Key)
+	claimed := store.WithIdempotencyClaim(ctx, rec)
 
 	// A transaction that fails marks nothing.
 	boom := errors.New("boom")
@@ -55,16 +55,23 @@ func testIdempotencyApplied(t *testing.T, s store.Store) {
 		t.Error("reclaimed an applied record: its change would run twice")
 	}
 	ok(t, "delete applied", s.IdempotencyDelete(ctx, rec.Scope, rec.Key))
-	ok(t, "mark again", s.IdempotencyMarkApplied(ctx, rec.Scope, rec.Key))
-	ok(t, "mark unknown", s.IdempotencyMarkApplied(ctx, rec.Scope, "nope"))
+	ok(t, "mark again", s.IdempotencyMarkApplied(ctx, rec))
 	existing, err = s.IdempotencyBegin(ctx, rec)
 	ok(t, "begin after delete", err)
 	equal(t, "applied record after delete", existing, &want)
 
+	// A key claimed in memory (store.SingleProcess) has no record: marking
+	// it stores one, applied.
+	inMemory := &store.IdempotencyRecord{Scope: rec.Scope, Key: "in-memory", RequestHash: "h3", CreatedAt: at(3), LockedAt: at(3)}
+	ok(t, "mark unclaimed", marked.InTx(store.WithIdempotencyClaim(ctx, inMemory), func(store.Querier) error { return nil }))
+	wantApplied := *inMemory
+	wantApplied.Status = store.IdempotencyApplied
+	equal(t, "record marked without a claim", mustIdempotencyGet(t, s, rec.Scope, "in-memory"), &wantApplied)
+
 	// The response is recorded as for a claim; marking it afterwards
 	// changes nothing.
-	ok(t, "complete applied", s.IdempotencyComplete(ctx, rec.Scope, rec.Key, 201, []byte(`{}`)))
-	ok(t, "mark complete", s.IdempotencyMarkApplied(ctx, rec.Scope, rec.Key))
+	ok(t, "complete applied", s.IdempotencyComplete(ctx, completed(rec, 201, `{}`)))
+	ok(t, "mark complete", s.IdempotencyMarkApplied(ctx, rec))
 	existing, err = s.IdempotencyBegin(ctx, rec)
 	ok(t, "begin after complete", err)
 	want.Status, want.Body = 201, []byte(`{}`)
@@ -87,9 +94,9 @@ func testReleaseInFlight(t *testing.T, s store.Store) {
 	}
 	claim("claimed")
 	applied := claim("applied")
-	ok(t, "mark applied", s.IdempotencyMarkApplied(ctx, applied.Scope, applied.Key))
+	ok(t, "mark applied", s.IdempotencyMarkApplied(ctx, applied))
 	done := claim("done")
-	ok(t, "complete", s.IdempotencyComplete(ctx, done.Scope, done.Key, 201, []byte(`{}`)))
+	ok(t, "complete", s.IdempotencyComplete(ctx, completed(done, 201, `{}`)))
 	ok(t, "running job", s.JobInsert(ctx, newJob("running", at(0), 3)))
 	claimed, err := s.JobClaim(ctx, at(1), 5*time.Minute, 1)
 	ok(t, "claim job", err)

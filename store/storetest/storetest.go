@@ -857,14 +857,25 @@ func testIdempotency(t *testing.T, s store.Store) {
 		t.Error("reclaimed an unknown key")
 	}
 
-	// Complete records the response, once.
-	ok(t, "complete", s.IdempotencyComplete(ctx, rec.Scope, rec.Key, 201, []byte(`{"number":1001}`)))
+	// Complete records the response, once; Get reads it.
+	ok(t, "complete", s.IdempotencyComplete(ctx, completed(&want, 201, `{"number":1001}`)))
 	existing, err = s.IdempotencyBegin(ctx, &again)
 	ok(t, "begin after complete", err)
 	want.Status, want.Body = 201, []byte(`{"number":1001}`)
 	equal(t, "completed record", existing, &want)
-	wantKind(t, "complete twice", s.IdempotencyComplete(ctx, rec.Scope, rec.Key, 500, nil), orderly.KindNotFound)
-	wantKind(t, "complete unknown", s.IdempotencyComplete(ctx, rec.Scope, "nope", 200, nil), orderly.KindNotFound)
+	got, err := s.IdempotencyGet(ctx, rec.Scope, rec.Key)
+	ok(t, "get", err)
+	equal(t, "record read", got, &want)
+	_, err = s.IdempotencyGet(ctx, rec.Scope, "nope")
+	wantKind(t, "get unknown", err, orderly.KindNotFound)
+	wantKind(t, "complete twice", s.IdempotencyComplete(ctx, completed(rec, 500, "")), orderly.KindNotFound)
+	equal(t, "record after completing twice", mustIdempotencyGet(t, s, rec.Scope, rec.Key), &want)
+
+	// A key claimed in memory (store.SingleProcess) has no record until
+	// its response is complete: the record is stored whole.
+	unclaimed := &store.IdempotencyRecord{Scope: rec.Scope, Key: "in-memory", RequestHash: "h5", CreatedAt: at(5), LockedAt: at(5)}
+	ok(t, "complete unclaimed", s.IdempotencyComplete(ctx, completed(unclaimed, 200, `{}`)))
+	equal(t, "record of an unclaimed key", mustIdempotencyGet(t, s, rec.Scope, "in-memory"), completed(unclaimed, 200, `{}`))
 	took, err = s.IdempotencyReclaim(ctx, rec.Scope, rec.Key, "h4", at(9), at(9))
 	ok(t, "reclaim completed", err)
 	if took {
@@ -885,7 +896,7 @@ func testIdempotency(t *testing.T, s store.Store) {
 	ok(t, "delete unknown", s.IdempotencyDelete(ctx, rec.Scope, "nope"))
 
 	// Completing with no body stores an empty one.
-	ok(t, "complete without body", s.IdempotencyComplete(ctx, otherScope.Scope, otherScope.Key, 204, nil))
+	ok(t, "complete without body", s.IdempotencyComplete(ctx, &store.IdempotencyRecord{Scope: otherScope.Scope, Key: otherScope.Key, RequestHash: otherScope.RequestHash, Status: 204}))
 	existing, err = s.IdempotencyBegin(ctx, &otherScope)
 	ok(t, "begin", err)
 	if existing == nil || existing.Status != 204 || len(existing.Body) != 0 {
@@ -914,7 +925,7 @@ func testIdempotencyPurge(t *testing.T, s store.Store) {
 			t.Fatalf("begin %d: %v, %v", i, existing, err)
 		}
 	}
-	ok(t, "complete", s.IdempotencyComplete(ctx, "s", "k0", 200, []byte("{}")))
+	ok(t, "complete", s.IdempotencyComplete(ctx, &store.IdempotencyRecord{Scope: "s", Key: "k0", Status: 200, Body: []byte("{}")}))
 	n, err := s.IdempotencyPurge(ctx, at(2))
 	ok(t, "purge", err)
 	if n != 2 {
@@ -1149,4 +1160,18 @@ func benchCapture(s store.Store, o *order.Order) error {
 	}
 	inventory.SortPicks(picks)
 	return s.InTx(ctx, func(tx store.Querier) error { return tx.OrderCapture(ctx, captureParams(o, picks...)) })
+}
+
+// completed returns a copy of rec with a response.
+func completed(rec *store.IdempotencyRecord, status int, body string) *store.IdempotencyRecord {
+	c := *rec
+	c.Status, c.Body = status, []byte(body)
+	return &c
+}
+
+func mustIdempotencyGet(t *testing.T, s store.Store, scope, key string) *store.IdempotencyRecord {
+	t.Helper()
+	r, err := s.IdempotencyGet(ctx, scope, key)
+	ok(t, "get "+key, err)
+	return r
 }
