@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -37,6 +38,11 @@ type Config struct {
 	// Version is the build's version, reported by /healthz and in the
 	// OpenAPI document.
 	Version string
+	// Pending counts work a request leaves running after it has answered
+	// (recording an Idempotency-Key response, idempotency.go). Wait on it
+	// after the server has shut down and before the store closes. Nil: the
+	// handler keeps its own count.
+	Pending *sync.WaitGroup
 }
 
 // api holds the handler's dependencies; its methods are the endpoints.
@@ -50,6 +56,8 @@ type api struct {
 	idem idempotencyConfig
 	// claims are the Idempotency-Keys held in memory (idem.local).
 	claims localClaims
+	// pending counts responses still being recorded after their answer.
+	pending *sync.WaitGroup
 }
 
 // NewHandler returns the HTTP handler of the whole API: every route in
@@ -75,6 +83,10 @@ func newAPI(svc *service.Service, cfg Config) *api {
 	}
 	a := &api{svc: svc, log: log, version: version, idem: defaultIdempotency}
 	a.idem.local = store.SingleProcess(svc.Store())
+	a.pending = cfg.Pending
+	if a.pending == nil {
+		a.pending = &sync.WaitGroup{}
+	}
 	a.metrics = newHTTPMetrics(reg, svc.Store(), version)
 	return a
 }

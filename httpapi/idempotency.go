@@ -66,12 +66,17 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 	sum := sha256.Sum256(body)
 	now := a.svc.Now().Now()
 	rec := &store.IdempotencyRecord{Scope: scope, Key: key, RequestHash: hex.EncodeToString(sum[:]), CreatedAt: now, LockedAt: now}
+	var release func() // the claim held in memory, if it is
 	if a.idem.local {
-		release, run := a.claimLocal(w, r, rt, rec)
-		if !run {
+		var run bool
+		if release, run = a.claimLocal(w, r, rt, rec); !run {
 			return
 		}
-		defer release()
+		defer func() {
+			if release != nil {
+				release()
+			}
+		}()
 	} else if !a.claimShared(w, r, rt, rec) {
 		return
 	}
@@ -109,12 +114,32 @@ func (a *api) idempotent(w http.ResponseWriter, r *http.Request, rt route, keys 
 		return
 	}
 	rec.Status, rec.Body = status, cw.body.Bytes()
-	if err := st.IdempotencyComplete(bg, rec); err != nil {
-		// The client has its answer; a retry will find the claim stale
-		// after staleAfter and run again or, if the request committed a
-		// change, be told that its response was lost.
-		a.log.ErrorContext(ctx, "idempotency: record response", "request_id", info(ctx).id, "error", err.Error())
+	record := func() {
+		if err := st.IdempotencyComplete(bg, rec); err != nil {
+			// The client has its answer; a retry will find the claim stale
+			// after staleAfter (or, with claims in memory, at once) and run
+			// again or, if the request committed a change, be told that its
+			// response was lost.
+			a.log.ErrorContext(ctx, "idempotency: record response", "request_id", info(ctx).id, "error", err.Error())
+		}
 	}
+	if release == nil {
+		record()
+		return
+	}
+	// With the claim in memory the answer goes out now and the response
+	// is recorded behind it, the claim held until it is: a duplicate waits
+	// for the record as it waited for the request, and the client does not
+	// wait for a second pass through the one writer (docs/decisions/0015).
+	// A crash before the record is written leaves what a crash just after
+	// the commit always left: capture runs again and finds its order, any
+	// other request is answered idempotency_response_lost.
+	held := release
+	release = nil
+	a.pending.Go(func() {
+		defer held()
+		record()
+	})
 }
 
 // claimShared claims rec's key in the database, where every node sees it

@@ -213,6 +213,7 @@ func TestIdempotencyClaimInMemory(t *testing.T) {
 			body: `{"location":"leeds","sku":"SKU-1","delta":5,"reason":"receive"}`}
 		before := stats.GroupCommitStats().Transactions
 		b.do(t, withKey(adjust, "k1")).want(t, http.StatusCreated)
+		b.api.pending.Wait() // the response is recorded after the answer
 		if n := stats.GroupCommitStats().Transactions - before; n != 2 {
 			t.Errorf("a request with a key ran %d write transactions, want 2 (its change, its response)", n)
 		}
@@ -230,6 +231,69 @@ func TestIdempotencyClaimInMemory(t *testing.T) {
 		b.do(t, withKey(adjust, "k2")).want(t, http.StatusCreated)
 		if waited := time.Since(start); waited >= b.api.idem.wait {
 			t.Errorf("waited %v for a claim nobody holds", waited)
+		}
+	})
+}
+
+// slowRecordStore holds every IdempotencyComplete until recording is
+// closed.
+type slowRecordStore struct {
+	store.Store
+	recording chan struct{}
+}
+
+func (s *slowRecordStore) IdempotencyComplete(ctx context.Context, rec *store.IdempotencyRecord) error {
+	<-s.recording
+	return s.Store.IdempotencyComplete(ctx, rec)
+}
+
+// TestIdempotencyAnswerBeforeRecord: with claims in memory the answer
+// does not wait for its response to be recorded; a duplicate meanwhile
+// waits for the record (the claim is held until then) and replays it.
+func TestIdempotencyAnswerBeforeRecord(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, s store.Store) {
+		if !store.SingleProcess(s) {
+			t.Skip("claims live in the database on " + s.Backend() + ": the response is recorded before the answer")
+		}
+		slow := &slowRecordStore{Store: s, recording: make(chan struct{})}
+		b := setup(t, slow)
+		create := withKey(req{method: "POST", path: "/api/v1/orders", key: "agent", body: orderBody(chWeb, "A-1")}, "k-async")
+		send := func() <-chan *response {
+			ch := make(chan *response, 1)
+			go func() {
+				var r *response
+				defer func() { ch <- r }() // nil if do gave up (t.Fatal)
+				r = b.do(t, create)
+			}()
+			return ch
+		}
+		select {
+		case r := <-send():
+			if r == nil {
+				t.FailNow()
+			}
+			r.want(t, 201) // answered while its record waits
+		case <-time.After(5 * time.Second):
+			close(slow.recording)
+			t.Fatal("the answer waited for its response to be recorded")
+		}
+		replayed := send()
+		select {
+		case <-replayed:
+			t.Fatal("the duplicate was answered before the first response was recorded")
+		case <-time.After(100 * time.Millisecond):
+		}
+		close(slow.recording)
+		r := <-replayed
+		if r == nil {
+			t.FailNow()
+		}
+		if r.want(t, 201); r.header.Get("Idempotent-Replayed") != "true" {
+			t.Error("the duplicate was not a replay")
+		}
+		if n := b.countOrders(t); n != 1 {
+			t.Errorf("%d orders, want 1", n)
 		}
 	})
 }

@@ -81,7 +81,10 @@ func setup(t testing.TB, s store.Store) *bundle {
 	a.idem.wait = 500 * time.Millisecond
 	a.idem.poll = 10 * time.Millisecond
 	srv := httptest.NewServer(a.handler())
-	t.Cleanup(srv.Close)
+	t.Cleanup(func() {
+		srv.Close()
+		a.pending.Wait() // before the store closes
+	})
 	b := &bundle{store: s, svc: svc, clock: clock, api: a, srv: srv, reg: reg, logs: logs, keys: map[string]string{}}
 
 	admin := auth.Principal{Name: "key:setup", Role: auth.RoleAdmin}

@@ -270,7 +270,11 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	svc.Connectors = connectors()
 	oc.handlers = svc.ChannelJobHandlers() // channels.go
 	defer startChannelJobs(ctx, svc, log)()
-	handler := httpapi.NewHandler(svc, httpapi.Config{Logger: log, Registry: reg, Version: buildVersion()})
+	// Responses still being recorded after their answer went out
+	// (Idempotency-Keys on SQLite) finish before the store closes.
+	var pending sync.WaitGroup
+	defer pending.Wait()
+	handler := httpapi.NewHandler(svc, httpapi.Config{Logger: log, Registry: reg, Version: buildVersion(), Pending: &pending})
 	handler, err := withConsole(ctx, svc, handler, log, stdout) // users.go: the console at /
 	if err != nil {
 		return err
