@@ -210,9 +210,9 @@ func (a *api) claimShared(w http.ResponseWriter, r *http.Request, rt route, rec 
 // died (none other can hold the key), so the request runs again, unless
 // it had committed a change (applied) and may not run twice. The record
 // is written by the request's first transaction (store.MarkIdempotency)
-// or with its response (IdempotencyComplete), taking over a dead claim. It reports
-// whether the request should run, with release to call after its response
-// is recorded; if not, it has answered.
+// or with its response (IdempotencyComplete), taking over a dead claim.
+// It reports whether the request should run, with release to call once
+// its response is recorded; if not, it has answered.
 func (a *api) claimLocal(w http.ResponseWriter, r *http.Request, rt route, rec *store.IdempotencyRecord) (release func(), run bool) {
 	ctx := r.Context()
 	release, err := a.claims.acquire(ctx, rec.Scope+"\x00"+rec.Key, a.idem.wait)
