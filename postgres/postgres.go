@@ -151,6 +151,18 @@ func (s *Store) AnalyzeStock(ctx context.Context) error {
 	return nil
 }
 
+// Autovacuum reports whether the server runs autovacuum. Orderly relies
+// on it: every reservation updates a balance row, leaving a dead version
+// behind, and statistics after bulk loads are only refreshed by it
+// (beyond AnalyzeStock).
+func (s *Store) Autovacuum(ctx context.Context) (bool, error) {
+	var v string
+	if err := s.pool.QueryRow(ctx, `SHOW autovacuum`).Scan(&v); err != nil {
+		return false, fmt.Errorf("show autovacuum: %w", s.dialect.Interpret(err))
+	}
+	return v == "on", nil
+}
+
 // Close closes every connection, waiting for those in use to be released.
 func (s *Store) Close() error {
 	s.pool.Close()

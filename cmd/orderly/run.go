@@ -247,6 +247,7 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 			log.InfoContext(ctx, "released work left in flight by a previous process", "idempotency_claims", claims, "jobs", jobs)
 		}
 	}
+	warnWithoutAutovacuum(ctx, st, log)
 	svc := service.New(st, orderly.SystemClock{}, log)
 	svc.AllowPrivateWebhooks = oc.allowPrivate
 	svc.EasyPostWebhookSecret = oc.easypostWebhookSecret
@@ -475,5 +476,27 @@ func purgeWebhookDeliveries(ctx context.Context, svc *service.Service, log *slog
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// warnWithoutAutovacuum logs a warning when st is a PostgreSQL server
+// that runs without autovacuum: balances, which every reservation
+// updates, and the system catalogs then only grow (this repository's CI
+// server once held a million dead catalog rows), and statistics go stale
+// after bulk loads. Serving goes on: the operator decides.
+func warnWithoutAutovacuum(ctx context.Context, st store.Store, log *slog.Logger) {
+	pg, ok := st.(interface {
+		Autovacuum(context.Context) (bool, error)
+	})
+	if !ok {
+		return
+	}
+	on, err := pg.Autovacuum(ctx)
+	switch {
+	case err != nil:
+		log.WarnContext(ctx, "could not read PostgreSQL's autovacuum setting", "error", err.Error())
+	case !on:
+		log.WarnContext(ctx, "PostgreSQL runs with autovacuum off: stock balances and the system catalogs will bloat and "+
+			"planner statistics go stale; turn it on (docs/operations.md, \"Bulk loads on PostgreSQL\")")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/orderly-oms/orderly/internal/dbtest"
 	"github.com/orderly-oms/orderly/store"
@@ -377,4 +380,35 @@ func TestServeReleasesInFlightOnSQLite(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestWarnWithoutAutovacuum: serve warns when its PostgreSQL server runs
+// without autovacuum, and says nothing when it runs it or on SQLite. The
+// server's setting is read independently of the code under test (this
+// machine's server has it off; a default server has it on).
+func TestWarnWithoutAutovacuum(t *testing.T) {
+	t.Parallel()
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		want := false
+		if st.Backend() == "postgres" {
+			conn, err := pgx.Connect(context.Background(), os.Getenv("ORDERLY_TEST_POSTGRES_URL"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(context.Background())
+			var v string
+			if err := conn.QueryRow(context.Background(), `SHOW autovacuum`).Scan(&v); err != nil {
+				t.Fatal(err)
+			}
+			want = v == "off"
+		}
+		var logs bytes.Buffer
+		warnWithoutAutovacuum(context.Background(), st, slog.New(slog.NewTextHandler(&logs, nil)))
+		if got := strings.Contains(logs.String(), "autovacuum off"); got != want {
+			t.Errorf("%s: warned %v, want %v; log: %q", st.Backend(), got, want, logs.String())
+		}
+		if strings.Contains(logs.String(), "could not read") {
+			t.Errorf("log: %q", logs.String())
+		}
+	})
 }
