@@ -395,7 +395,7 @@ func TestWarnWithoutAutovacuum(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			defer conn.Close(context.Background())
+			defer func() { _ = conn.Close(context.Background()) }()
 			var v string
 			if err := conn.QueryRow(context.Background(), `SHOW autovacuum`).Scan(&v); err != nil {
 				t.Fatal(err)
