@@ -4,9 +4,9 @@ import "context"
 
 // An Idempotency-Key is claimed in one transaction (IdempotencyBegin; in
 // memory on a SingleProcess backend) and its response recorded in another
-// (IdempotencyComplete), with the request's own transactions in between. A process that dies after the
-// request's change committed but before the response was recorded leaves
-// a claim that looks like a request that never ran, and a retry that took
+// (IdempotencyComplete), with the request's own transactions in between.
+// A process that dies after the request's change committed but before
+// the response was recorded leaves a claim that looks like a request that never ran, and a retry that took
 // it over would run the change a second time: a stock adjustment applied
 // twice. So every write transaction run for a request that carries a key
 // also marks the claim applied, in that same transaction (MarkIdempotency);

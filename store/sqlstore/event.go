@@ -192,13 +192,10 @@ func (q *Querier) IdempotencyBegin(ctx context.Context, rec *store.IdempotencyRe
 		if n == 1 {
 			return nil, nil
 		}
-		var r store.IdempotencyRecord
-		err = q.read.queryRow(ctx, `SELECT scope, key, request_hash, status, body, created_at, locked_at
-			FROM idempotency_keys WHERE scope = ? AND key = ?`, rec.Scope, rec.Key).
-			Scan(&r.Scope, &r.Key, &r.RequestHash, &r.Status, &r.Body, &r.CreatedAt, &r.LockedAt)
+		r, err := q.IdempotencyGet(ctx, rec.Scope, rec.Key)
 		switch {
 		case err == nil:
-			return &r, nil
+			return r, nil
 		case !isNotFound(err):
 			return nil, fmt.Errorf("begin idempotent request: %w", err)
 		}
