@@ -310,7 +310,7 @@ func (a *api) availability(w http.ResponseWriter, r *http.Request) error {
 	for i := range items {
 		items[i].Locations = nonNil(items[i].Locations)
 	}
-	return writeJSON(w, http.StatusOK, availabilityList{Items: nonNil(items)})
+	return writeAvailability(w, nonNil(items))
 }
 
 func (a *api) listReports(w http.ResponseWriter, r *http.Request) error {

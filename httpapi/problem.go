@@ -145,12 +145,18 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	if err != nil {
 		return err
 	}
+	writeBody(w, status, body)
+	return nil
+}
+
+// writeBody writes an encoded JSON answer.
+func writeBody(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)
-	w.Write(body)
-	return nil
+	w.Write(body) //nolint:gosec // G705: served as application/json (with nosniff), never rendered as HTML
 }
 
 // encode renders v as one line of JSON. It does not escape <, > and &:

@@ -12,8 +12,10 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"log/slog"
 	"net"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -34,6 +36,10 @@ type Store struct {
 	*sqlstore.Store
 	pool    *pgxpool.Pool
 	dialect *sqlstore.Dialect
+	channel string // of the stock notices
+	logger  atomic.Pointer[slog.Logger]
+	stop    context.CancelFunc // ends the stock listener
+	stopped chan struct{}      // closed when it has ended
 }
 
 var _ store.Store = (*Store)(nil)
@@ -77,6 +83,12 @@ func Open(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: connect to %s:%d: %w", cfg.ConnConfig.Host, cfg.ConnConfig.Port, err)
 	}
+	var schema string
+	if err := pool.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: read the schema: %w", err)
+	}
+	channel := stockChannel(schema)
 	migrations, err := fs.Sub(migrationFiles, "migration")
 	if err != nil {
 		panic(err) // the embedded folder is there by construction
@@ -114,8 +126,15 @@ func Open(ctx context.Context, url string) (*Store, error) {
 			}
 			return &lazyTx{c: c}, nil
 		},
-		Migrations: migrations,
+		Migrations:   migrations,
+		StockChannel: channel,
 	})
+	lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	s.stop, s.stopped, s.channel = stop, make(chan struct{}), channel
+	go func() {
+		defer close(s.stopped)
+		s.listen(lctx, cfg.ConnConfig.Copy(), channel)
+	}()
 	return s, nil
 }
 
@@ -165,6 +184,8 @@ func (s *Store) Autovacuum(ctx context.Context) (bool, error) {
 
 // Close closes every connection, waiting for those in use to be released.
 func (s *Store) Close() error {
+	s.stop()
+	<-s.stopped
 	s.pool.Close()
 	return nil
 }

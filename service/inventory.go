@@ -595,27 +595,36 @@ func (s *Service) Availability(ctx context.Context, p auth.Principal, skus []str
 		ch = v.Channel
 	}
 	feeds := feedingSet(v.Active, ch)
-	balances := v.Balances
-	bySKU := map[string][]*inventory.Balance{}
-	for _, b := range balances {
-		bySKU[b.SKU] = append(bySKU[b.SKU], b)
+	// The balances come ordered by SKU: each SKU's are one run of them.
+	runs := make(map[string][2]int, len(skus))
+	for i := 0; i < len(v.Balances); {
+		j := i + 1
+		for j < len(v.Balances) && v.Balances[j].SKU == v.Balances[i].SKU {
+			j++
+		}
+		runs[v.Balances[i].SKU] = [2]int{i, j}
+		i = j
 	}
 	out := make([]SKUAvailability, 0, len(skus))
-	seen := map[string]bool{}
+	locs := make([]LocationAvailability, 0, len(v.Balances)) // every SKU's, one allocation
+	seen := make(map[string]bool, len(skus))
 	for _, sku := range skus {
 		if seen[sku] {
 			continue
 		}
 		seen[sku] = true
-		a := SKUAvailability{SKU: sku, Locations: []LocationAvailability{}}
-		for _, b := range bySKU[sku] {
+		a := SKUAvailability{SKU: sku}
+		start := len(locs)
+		r := runs[sku]
+		for _, b := range v.Balances[r[0]:r[1]] {
 			if !feeds[b.Location] {
 				continue
 			}
-			a.Locations = append(a.Locations, LocationAvailability{Location: b.Location, OnHand: b.OnHand,
+			locs = append(locs, LocationAvailability{Location: b.Location, OnHand: b.OnHand,
 				Reserved: b.Reserved, SafetyStock: b.SafetyStock, Available: b.Available()})
 			a.Available += b.Available()
 		}
+		a.Locations = locs[start:len(locs):len(locs)]
 		out = append(out, a)
 	}
 	return out, nil

@@ -340,7 +340,7 @@ func TestStockProperties(t *testing.T) {
 				ops := make([]op, workers)
 				for w := range ops {
 					ops[w] = op{
-						kind: rapid.SampledFrom([]string{"receive", "damage", "count", "order", "order", "cancel", "release"}).Draw(rt, "op"),
+						kind: rapid.SampledFrom([]string{"receive", "damage", "count", "order", "order", "cancel", "release", "lookup"}).Draw(rt, "op"),
 						loc:  rapid.SampledFrom(locs).Draw(rt, "loc"),
 						sku:  rapid.SampledFrom(skus).Draw(rt, "sku"),
 						q:    rapid.Int64Range(1, 6).Draw(rt, "q"),
@@ -364,6 +364,9 @@ func TestStockProperties(t *testing.T) {
 							_, err = b.svc.CountStock(ctx, admin, service.Count{Location: o.loc, SKU: o.sku, OnHand: o.q})
 						case "order":
 							_, _, err = b.svc.CreateOrder(ctx, admin, oneLine(fmt.Sprint("P-", seq.Add(1)), o.sku, o.q), false)
+						case "lookup":
+							// Fills the stock cache while the others write.
+							_, err = b.svc.Availability(ctx, admin, skus, "")
 						case "cancel", "release":
 							items, _, lerr := b.svc.ListOrders(ctx, admin, store.OrderListParams{Limit: 5})
 							if lerr != nil || len(items) == 0 {
@@ -400,6 +403,20 @@ func TestStockProperties(t *testing.T) {
 						bal := balance(t, st, l, s)
 						if bal.OnHand < 0 || bal.Reserved < 0 || bal.Available() < 0 {
 							rt.Fatalf("%s/%s: %+v", l, s, bal)
+						}
+					}
+				}
+				// Availability (from the stock cache where it holds the
+				// SKU) says what the balances say.
+				av, err := b.svc.Availability(ctx, admin, skus, "")
+				if err != nil {
+					rt.Fatal(err)
+				}
+				for _, a := range av {
+					for _, la := range a.Locations {
+						bal := balance(t, st, la.Location, a.SKU)
+						if la.OnHand != bal.OnHand || la.Reserved != bal.Reserved || la.SafetyStock != bal.SafetyStock {
+							rt.Fatalf("availability of %s at %s: %+v, balance %+v", a.SKU, la.Location, la, bal)
 						}
 					}
 				}

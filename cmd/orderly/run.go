@@ -248,6 +248,15 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 		}
 	}
 	warnWithoutAutovacuum(ctx, st, log)
+	if l, ok := st.(interface{ SetLogger(*slog.Logger) }); ok {
+		l.SetLogger(log) // the PostgreSQL store's stock listener
+	}
+	if c, ok := st.(interface{ StockChannel() string }); ok {
+		// For an operator whose own SQL changed stock: a notice of '*' on
+		// this channel empties every node's availability cache
+		// (docs/operations.md).
+		log.InfoContext(ctx, "stock notices between nodes", "channel", c.StockChannel())
+	}
 	svc := service.New(st, orderly.SystemClock{}, log)
 	svc.AllowPrivateWebhooks = oc.allowPrivate
 	svc.EasyPostWebhookSecret = oc.easypostWebhookSecret

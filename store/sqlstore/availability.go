@@ -18,29 +18,80 @@ import (
 // three), one after the other elsewhere.
 func (q *Querier) AvailabilityRead(ctx context.Context, channelCode string, skus []string) (*store.AvailabilityView, error) {
 	var v store.AvailabilityView
+	skus = slices.Compact(slices.Sorted(slices.Values(skus)))
+	var (
+		cached, got []*inventory.Balance
+		missing     = skus
+		cfg         *stockConfig
+		gen         uint64
+	)
+	if q.stock != nil {
+		missing, cfg, gen = q.stock.lookup(skus, channelCode, &cached)
+	}
 	var reads []read
-	if channelCode != "" {
-		reads = append(reads, read{Stmt{`SELECT ` + channelColumns + ` FROM channels WHERE code = ?`, []any{channelCode}},
-			func(rs *rows) error {
-				cs, err := collect(rs, scanChannel)
-				if len(cs) > 0 {
-					v.Channel = cs[0]
-				}
+	if cfg != nil {
+		v.Channel, v.Active = cfg.channel, cfg.active
+	} else {
+		if channelCode != "" {
+			reads = append(reads, read{Stmt{`SELECT ` + channelColumns + ` FROM channels WHERE code = ?`, []any{channelCode}},
+				func(rs *rows) error {
+					cs, err := collect(rs, scanChannel)
+					if len(cs) > 0 {
+						v.Channel = cs[0]
+					}
+					return err
+				}})
+		}
+		reads = append(reads, read{Stmt{`SELECT code FROM locations WHERE active = ? ORDER BY code`, []any{true}},
+			func(rs *rows) (err error) {
+				v.Active, err = collect(rs, scanString)
 				return err
 			}})
 	}
-	reads = append(reads, read{Stmt{`SELECT code FROM locations WHERE active = ? ORDER BY code`, []any{true}},
-		func(rs *rows) (err error) {
-			v.Active, err = collect(rs, scanString)
-			return err
-		}})
-	for chunk := range slices.Chunk(slices.Compact(slices.Sorted(slices.Values(skus))), inChunk) {
-		reads = append(reads, q.balanceFigures(chunk, &v.Balances))
+	for chunk := range slices.Chunk(missing, inChunk) {
+		reads = append(reads, q.balanceFigures(chunk, &got))
 	}
-	if err := q.read.runReads(ctx, reads); err != nil {
+	if len(reads) == 0 {
+		v.Balances = cached
+		return &v, nil
+	}
+	err := q.read.runReads(ctx, reads)
+	if q.stock != nil {
+		read := (*stockConfig)(nil)
+		if cfg == nil {
+			read = &stockConfig{active: v.Active, channel: v.Channel}
+		}
+		if err == nil {
+			q.stock.store(gen, missing, got, channelCode, read)
+		} else {
+			q.stock.finish(gen)
+		}
+	}
+	if err != nil {
 		return nil, fmt.Errorf("read availability: %w", err)
 	}
+	v.Balances = mergeBySKU(cached, got)
 	return &v, nil
+}
+
+// mergeBySKU merges two lists of balances ordered by SKU (and location
+// within one) that share no SKU.
+func mergeBySKU(a, b []*inventory.Balance) []*inventory.Balance {
+	switch {
+	case len(a) == 0:
+		return b
+	case len(b) == 0:
+		return a
+	}
+	out := make([]*inventory.Balance, 0, len(a)+len(b))
+	for len(a) > 0 && len(b) > 0 {
+		if a[0].SKU < b[0].SKU {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return append(append(out, a...), b...)
 }
 
 // balanceFigures returns the read of the figures of every balance of skus

@@ -172,6 +172,7 @@ func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureP
 	for attempt := 1; ; attempt++ {
 		stmts := make([]Stmt, 0, 3)
 		if r != nil {
+			r.touch(c)
 			query, args := r.oneStatement()
 			stmts = append(stmts, Stmt{Query: query, Args: args})
 		}

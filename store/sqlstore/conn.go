@@ -65,6 +65,9 @@ type Tx interface {
 type conn struct {
 	raw Conn
 	d   *Dialect
+	// touched collects the SKUs whose balances the transaction writes
+	// (touch); nil outside a transaction, where no statement writes one.
+	touched *touchSet
 }
 
 func (c conn) exec(ctx context.Context, q string, args ...any) (int64, error) {

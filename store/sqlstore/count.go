@@ -98,6 +98,9 @@ func countBalance(m *inventory.Movement) (string, []any) {
 // countSteps is StockCount one statement after another; ms are in key
 // order.
 func countSteps(ctx context.Context, c conn, ms []*inventory.Movement) ([]*inventory.Balance, []int64, error) {
+	for _, m := range ms {
+		c.touch(m.SKU)
+	}
 	bs := make([]*inventory.Balance, len(ms))
 	seqs := make([]int64, len(ms))
 	for i, m := range ms {
@@ -133,6 +136,9 @@ func countSteps(ctx context.Context, c conn, ms []*inventory.Movement) ([]*inven
 // result before it reports a refused movement or a taken id (the balance
 // changes of taken ids taken back first).
 func countPipelined(ctx context.Context, c conn, ms []*inventory.Movement) ([]*inventory.Balance, []int64, error) {
+	for _, m := range ms {
+		c.touch(m.SKU)
+	}
 	stmts := make([]Stmt, len(ms))
 	for i, m := range ms {
 		balance, args := countBalance(m)
@@ -209,6 +215,7 @@ func countRefused(ctx context.Context, c conn, m *inventory.Movement) error {
 // uncount takes back the balance change of a count movement whose id was
 // taken, so that the balance agrees with its ledger.
 func uncount(ctx context.Context, c conn, m *inventory.Movement) error {
+	c.touch(m.SKU)
 	_, err := c.exec(ctx, `UPDATE stock_balances SET on_hand = on_hand - ? WHERE sku = ? AND location = ?`,
 		m.DeltaOnHand, m.SKU, m.Location)
 	return err

@@ -154,14 +154,37 @@ func scanAPIKey(s scanner) (*auth.APIKey, error) {
 
 // APIKeyInsert implements store.Querier.
 func (q *Querier) APIKeyInsert(ctx context.Context, k *auth.APIKey) error {
-	n, err := q.write.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		k.ID, k.Name, string(k.Role), k.Channel, k.Location, k.Hash, k.Prefix, k.CreatedAt, k.RevokedAt)
+	var n int64
+	err := q.inTx(ctx, func(c conn) (err error) {
+		// Every write to api_keys touches keysKey: the stock cache keeps
+		// the keys it found (stockcache.go).
+		c.touch(keysKey)
+		n, err = c.exec(ctx, `INSERT INTO api_keys (`+apiKeyColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			k.ID, k.Name, string(k.Role), k.Channel, k.Location, k.Hash, k.Prefix, k.CreatedAt, k.RevokedAt)
+		return err
+	})
 	return inserted(n, err, "an API key named %q already exists", k.Name)
 }
 
 // APIKeyGetByHash implements store.Querier.
 func (q *Querier) APIKeyGetByHash(ctx context.Context, hash string) (*auth.APIKey, error) {
+	var gen uint64
+	if q.stock != nil {
+		// Every request authenticates: a key found before is answered
+		// from memory (stockcache.go).
+		var k *auth.APIKey
+		if k, gen = q.stock.key(hash, time.Now()); k != nil {
+			return k, nil
+		}
+	}
 	k, err := scanAPIKey(q.read.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE hash = ? AND revoked_at IS NULL`, hash))
+	if q.stock != nil {
+		found := k
+		if err != nil {
+			found = nil
+		}
+		q.stock.storeKey(gen, hash, found, time.Now())
+	}
 	if err != nil {
 		return nil, renotFound(err, "API key not found")
 	}

@@ -179,7 +179,11 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 		}
 		return nil
 	}
-	c := conn{raw: tx, d: s.cfg.Dialect}
+	touched := &touchSet{}
+	// The batch's stock changes are dropped from the cache before its
+	// callers are woken (lead wakes them after runBatch returns).
+	defer s.afterTx(touched)
+	c := conn{raw: tx, d: s.cfg.Dialect, touched: touched}
 	if len(batch) == 1 {
 		// Alone (light load, or a serial caller): no savepoint needed —
 		// a failure rolls back the whole transaction, which is only its
@@ -236,6 +240,13 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 		_ = tx.Rollback(ctx)
 		return nil
 	}
+	if err := s.beforeCommit(ctx, c); err != nil {
+		_ = tx.Rollback(ctx)
+		for _, r := range done {
+			r.finish(err, nil)
+		}
+		return nil
+	}
 	if err := tx.Commit(ctx); err != nil {
 		_ = tx.Rollback(ctx)
 		err = fmt.Errorf("commit: %w", s.cfg.Dialect.Interpret(err))
@@ -258,6 +269,9 @@ func (g *committer) runAlone(ctx context.Context, tx Tx, c conn, r *txRequest) {
 		return
 	}
 	p, err := r.call(c)
+	if err == nil && p == nil {
+		err = g.s.beforeCommit(ctx, c)
+	}
 	if err != nil || p != nil {
 		_ = tx.Rollback(ctx)
 		r.finish(err, p)

@@ -87,13 +87,25 @@ func channelJSON(c *channel.Channel) (policy, locations string, err error) {
 	return policy, locations, err
 }
 
+// execConfig runs a statement that writes a channel or a location — what
+// availability reads besides balances — in a transaction that drops them
+// from the stock cache once it commits.
+func (q *Querier) execConfig(ctx context.Context, query string, args ...any) (n int64, err error) {
+	err = q.inTx(ctx, func(c conn) error {
+		c.touch(configKey)
+		n, err = c.exec(ctx, query, args...)
+		return err
+	})
+	return n, err
+}
+
 // ChannelInsert implements store.Querier.
 func (q *Querier) ChannelInsert(ctx context.Context, c *channel.Channel) error {
 	policy, locations, err := channelJSON(c)
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `INSERT INTO channels (`+channelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	n, err := q.execConfig(ctx, `INSERT INTO channels (`+channelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		c.Code, string(c.Kind), c.Name, c.Secret, policy, locations, c.CreatedAt, c.UpdatedAt)
 	return inserted(n, err, "channel %q already exists", c.Code)
 }
@@ -126,7 +138,7 @@ func (q *Querier) ChannelUpdate(ctx context.Context, c *channel.Channel) error {
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `UPDATE channels SET kind = ?, name = ?, secret = ?, policy = ?, locations = ?, updated_at = ? WHERE code = ?`,
+	n, err := q.execConfig(ctx, `UPDATE channels SET kind = ?, name = ?, secret = ?, policy = ?, locations = ?, updated_at = ? WHERE code = ?`,
 		string(c.Kind), c.Name, c.Secret, policy, locations, c.UpdatedAt, c.Code)
 	return updated(n, err, "channel %q not found", c.Code)
 }
@@ -225,7 +237,7 @@ func (q *Querier) LocationInsert(ctx context.Context, l *inventory.Location) err
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `INSERT INTO locations (`+locationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+	n, err := q.execConfig(ctx, `INSERT INTO locations (`+locationColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 		l.Code, l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.Priority, shipsTo, modes, l.DailyCapacity, l.CostPerShipment,
 		l.Carrier, l.CreatedAt, l.UpdatedAt)
 	return inserted(n, err, "location %q already exists", l.Code)
@@ -258,7 +270,7 @@ func (q *Querier) LocationUpdate(ctx context.Context, l *inventory.Location) err
 	if err != nil {
 		return err
 	}
-	n, err := q.write.exec(ctx, `UPDATE locations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?, active = ?,
+	n, err := q.execConfig(ctx, `UPDATE locations SET name = ?, kind = ?, address = ?, lat = ?, lon = ?, active = ?,
 		priority = ?, ships_to = ?, modes = ?, daily_capacity = ?, cost_per_shipment = ?, carrier = ?, updated_at = ? WHERE code = ?`,
 		l.Name, string(l.Kind), addr, l.Lat, l.Lon, l.Active, l.Priority, shipsTo, modes, l.DailyCapacity, l.CostPerShipment,
 		l.Carrier, l.UpdatedAt, l.Code)

@@ -103,6 +103,13 @@ func newReservation(orderID string, picks []inventory.Pick, actor string, at tim
 	return &reservation{orderID: orderID, keys: keys, allocs: allocs, moveIDs: moveIDs, actor: actor, at: at}, nil
 }
 
+// touch records the reservation's SKUs as written by c's transaction.
+func (r *reservation) touch(c conn) {
+	for _, k := range r.keys {
+		c.touch(k.sku)
+	}
+}
+
 // fitsOne says the reservation fits one statement (oneStatement).
 func (r *reservation) fitsOne() bool {
 	return len(r.keys) <= reserveChunk && len(r.allocs) <= reserveChunk
@@ -195,6 +202,7 @@ const (
 // reserveOne reserves everything with one statement (PostgreSQL) and
 // returns the keys it changed.
 func (r *reservation) reserveOne(ctx context.Context, c conn) ([]reserveKey, error) {
+	r.touch(c)
 	query, args := r.oneStatement()
 	rs, err := c.query(ctx, query, args...)
 	if err != nil {
@@ -258,6 +266,7 @@ func compareKeys(a, b reserveKey) int {
 // every key changed, multi-row INSERTs of the movements and allocations.
 // It returns the keys it changed.
 func (r *reservation) reserveSteps(ctx context.Context, c conn) ([]reserveKey, error) {
+	r.touch(c)
 	var changed []reserveKey
 	for chunk := range slices.Chunk(r.keys, reserveChunk) {
 		values, args := keyValues(chunk)
@@ -298,6 +307,7 @@ func (r *reservation) reserveSteps(ctx context.Context, c conn) ([]reserveKey, e
 // undo changes back the reservations of the keys a refused attempt
 // changed; this transaction still holds their rows.
 func (r *reservation) undo(ctx context.Context, c conn, changed []reserveKey) error {
+	r.touch(c)
 	for chunk := range slices.Chunk(changed, reserveChunk) {
 		values, args := keyValues(chunk)
 		if _, err := c.exec(ctx, `WITH want (w_sku, w_location, w_quantity) AS (VALUES `+values+`)

@@ -73,6 +73,7 @@ func (q *Querier) StockMove(ctx context.Context, m *inventory.Movement) (*invent
 }
 
 func moveStock(ctx context.Context, c conn, m *inventory.Movement) (*inventory.Balance, int64, error) {
+	c.touch(m.SKU)
 	update := `UPDATE stock_balances SET on_hand = on_hand + ?, reserved = reserved + ?, updated_at = ?
 		WHERE sku = ? AND location = ? AND on_hand + ? >= 0 AND reserved + ? >= 0`
 	args := []any{m.DeltaOnHand, m.DeltaReserved, m.At, m.SKU, m.Location, m.DeltaOnHand, m.DeltaReserved}
@@ -147,6 +148,7 @@ func moveStock(ctx context.Context, c conn, m *inventory.Movement) (*inventory.B
 // createBalance creates the balance of (sku, location) at zero unless it
 // exists. An unknown SKU or location is KindInvalid.
 func createBalance(ctx context.Context, c conn, location, sku string, at time.Time) error {
+	c.touch(sku)
 	_, err := c.exec(ctx, `INSERT INTO stock_balances (sku, location, on_hand, reserved, safety_stock, updated_at)
 		VALUES (?, ?, 0, 0, 0, ?) ON CONFLICT DO NOTHING`, sku, location, at)
 	if orderly.KindOf(err) == orderly.KindInvalid { // a foreign key
@@ -292,10 +294,15 @@ func (q *Querier) BalanceSetSafetyStock(ctx context.Context, location, sku strin
 	if safety < 0 {
 		return nil, orderly.Invalid("safety_stock", "must not be negative")
 	}
-	b, err := scanBalance(q.write.queryRow(ctx, `INSERT INTO stock_balances (sku, location, on_hand, reserved, safety_stock, updated_at)
-		VALUES (?, ?, 0, 0, ?, ?)
-		ON CONFLICT (sku, location) DO UPDATE SET safety_stock = excluded.safety_stock, updated_at = excluded.updated_at
-		RETURNING `+balanceColumns, sku, location, safety, at))
+	var b *inventory.Balance
+	err := q.inTx(ctx, func(c conn) (err error) {
+		c.touch(sku)
+		b, err = scanBalance(c.queryRow(ctx, `INSERT INTO stock_balances (sku, location, on_hand, reserved, safety_stock, updated_at)
+			VALUES (?, ?, 0, 0, ?, ?)
+			ON CONFLICT (sku, location) DO UPDATE SET safety_stock = excluded.safety_stock, updated_at = excluded.updated_at
+			RETURNING `+balanceColumns, sku, location, safety, at))
+		return err
+	})
 	if orderly.KindOf(err) == orderly.KindInvalid {
 		return nil, orderly.Errorf(orderly.KindInvalid, "SKU %q or location %q does not exist", sku, location)
 	}

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -31,6 +32,15 @@ type Config struct {
 	// For a backend with one writer (SQLite); the transactions must not
 	// depend on running in separate database transactions.
 	GroupCommit int
+	// StockCacheBalances bounds the stock cache (stockcache.go); 0 means
+	// DefaultStockCacheBalances, below 0 no cache.
+	StockCacheBalances int
+	// StockChannel, if set, is the PostgreSQL notification channel on
+	// which other processes writing the database listen for the SKUs a
+	// transaction touched; the backend's listener calls StockCacheOn once
+	// it listens there. Without it the cache starts on: no other process
+	// writes the database (SQLite).
+	StockChannel string
 }
 
 // MaxTxAttempts bounds how many times InTx runs a transaction that the
@@ -45,11 +55,18 @@ type Store struct {
 	*Querier
 	cfg   Config
 	group *committer // nil without GroupCommit
+	stock *stockCache
+	node  string // this store's id in stock notices
 }
 
 // New returns the shared part of a store.
 func New(cfg Config) *Store {
-	s := &Store{cfg: cfg}
+	s := &Store{cfg: cfg, node: orderly.NewID()}
+	max := cfg.StockCacheBalances
+	if max == 0 {
+		max = DefaultStockCacheBalances
+	}
+	s.stock = newStockCache(max, max > 0 && cfg.StockChannel == "")
 	if cfg.GroupCommit > 0 {
 		s.group = newCommitter(s, cfg.GroupCommit)
 	}
@@ -62,6 +79,7 @@ func New(cfg Config) *Store {
 		read:   conn{raw: cfg.Read, d: cfg.Dialect},
 		write:  conn{raw: write, d: cfg.Dialect},
 		atomic: s.retryTx,
+		stock:  s.stock,
 	}
 	return s
 }
@@ -140,7 +158,13 @@ func (s *Store) soloTx(ctx context.Context, fn func(c conn) error) error {
 			_ = tx.Rollback(context.WithoutCancel(ctx))
 		}
 	}()
-	if err := fn(conn{raw: tx, d: s.cfg.Dialect}); err != nil {
+	touched := &touchSet{}
+	defer s.afterTx(touched)
+	c := conn{raw: tx, d: s.cfg.Dialect, touched: touched}
+	if err := fn(c); err != nil {
+		return err
+	}
+	if err := s.beforeCommit(ctx, c); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -161,6 +185,9 @@ type Querier struct {
 	// atomic runs a multi-statement write; nil inside a transaction,
 	// which is atomic already.
 	atomic func(ctx context.Context, fn func(c conn) error) error
+	// stock is the store's stock cache; nil inside a transaction, whose
+	// reads must see its own writes.
+	stock *stockCache
 }
 
 // inTx runs fn atomically: in the current transaction, or in a new one.

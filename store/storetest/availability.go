@@ -1,12 +1,14 @@
 package storetest
 
 import (
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/store"
 )
@@ -131,4 +133,112 @@ func testAvailabilityRead(t *testing.T, s store.Store) {
 	if none.Channel != nil || len(none.Balances) != 1 || len(none.Active) != 2 {
 		t.Errorf("view of an unknown channel: %+v", none)
 	}
+}
+
+// testAvailabilityAfterWrites reads availability before and after every
+// kind of write to a balance — in and out of transactions, committed,
+// refused and rolled back — and compares it with the balances themselves:
+// the store may answer availability from a cache (sqlstore's stock
+// cache), which every such write must keep exact.
+func testAvailabilityAfterWrites(t *testing.T, s store.Store) {
+	mustStock(t, s, []string{"leeds", "york"}, []string{"A", "B", "C"})
+	mustInsertChannels(t, s, "web")
+	skus := []string{"A", "B", "C"}
+	check := func(step string) {
+		t.Helper()
+		for range 2 { // the first read may fill the cache, the second is from it
+			for _, channel := range []string{"", "web", "nope"} {
+				got, err := s.AvailabilityRead(ctx, channel, skus)
+				ok(t, step, err)
+				want := &store.AvailabilityView{}
+				want.Balances, err = s.BalancesBySKU(ctx, skus)
+				ok(t, step, err)
+				for _, b := range want.Balances {
+					b.UpdatedAt = time.Time{}
+				}
+				ls, err := s.LocationList(ctx, store.ListParams{Limit: store.MaxLimit})
+				ok(t, step, err)
+				for _, l := range ls {
+					if l.Active {
+						want.Active = append(want.Active, l.Code)
+					}
+				}
+				if channel != "" {
+					want.Channel, err = s.ChannelGet(ctx, channel)
+					if orderly.KindOf(err) == orderly.KindNotFound {
+						err = nil
+					}
+					ok(t, step, err)
+				}
+				equal(t, fmt.Sprintf("availability for channel %q after %s", channel, step), got, want)
+			}
+		}
+	}
+	check("nothing")
+	mustMove(t, s, newMove("leeds", "A", 10, 0, inventory.ReasonReceive, 0))
+	check("a receipt creating a balance")
+	mustMove(t, s, newMove("leeds", "A", 0, 2, inventory.ReasonReserve, 1))
+	check("a reserving movement")
+	_, err := s.StockMove(ctx, newMove("leeds", "A", -20, 0, inventory.ReasonDamage, 1))
+	wantKind(t, "a refused movement", err, orderly.KindInvalid)
+	check("a refused movement")
+	_, err = s.StockCount(ctx, []*inventory.Movement{newMove("york", "B", 7, 0, inventory.ReasonCount, 2),
+		newMove("leeds", "A", -3, 0, inventory.ReasonCount, 2)})
+	ok(t, "count", err)
+	check("a count")
+	_, err = s.BalanceSetSafetyStock(ctx, "york", "B", 2, at(3))
+	ok(t, "safety stock", err)
+	check("a safety stock")
+	_, err = s.BalanceSetSafetyStock(ctx, "york", "C", 1, at(3))
+	ok(t, "safety stock of a new balance", err)
+	check("a safety stock creating a balance")
+	o := NewOrder("web", "CACHE1")
+	ok(t, "capture", s.OrderCapture(ctx, captureParams(o, pk(o.Lines[0].ID, "A", "leeds", 1), pk(o.Lines[1].ID, "B", "york", 1))))
+	check("a capture")
+	_, err = s.StockReserve(ctx, o.ID, []inventory.Pick{pk(o.Lines[1].ID, "B", "york", 3)}, "key:test", at(4))
+	ok(t, "reserve", err)
+	check("a reservation")
+	_, err = s.StockReserve(ctx, o.ID, []inventory.Pick{pk(o.Lines[1].ID, "B", "york", 1), pk(o.Lines[0].ID, "A", "leeds", 50)}, "key:test", at(4))
+	wantIs(t, "a refused reservation", err, store.ErrInsufficientStock)
+	check("a refused reservation")
+	dup := NewOrder("web", "CACHE1")
+	wantIs(t, "a duplicate capture", s.OrderCapture(ctx, captureParams(dup, pk(dup.Lines[0].ID, "A", "leeds", 1))), store.ErrDuplicate)
+	check("a duplicate capture")
+	errRollback := errors.New("rolled back")
+	err = s.InTx(ctx, func(tx store.Querier) error {
+		mustMove(t, tx, newMove("york", "A", 4, 0, inventory.ReasonReceive, 5))
+		got, err := tx.AvailabilityRead(ctx, "", skus)
+		ok(t, "read in the transaction", err)
+		if len(got.Balances) != 4 {
+			t.Errorf("a transaction's read: %v, want its own new balance among 4", keys(got.Balances))
+		}
+		return errRollback
+	})
+	wantIs(t, "rollback", err, errRollback)
+	check("a rolled-back transaction")
+	ok(t, "transaction", s.InTx(ctx, func(tx store.Querier) error {
+		mustMove(t, tx, newMove("york", "A", 4, 0, inventory.ReasonReceive, 6))
+		_, err := tx.StockMove(ctx, newMove("york", "C", 0, 0, inventory.ReasonReceive, 6))
+		return err
+	}))
+	check("a committed transaction")
+	york, err := s.LocationGet(ctx, "york")
+	ok(t, "york", err)
+	york.Active = false
+	ok(t, "close york", s.LocationUpdate(ctx, york))
+	check("a location closed")
+	ok(t, "hull", s.LocationInsert(ctx, newLocation("hull", nil, nil)))
+	check("a location opened")
+	web, err := s.ChannelGet(ctx, "web")
+	ok(t, "web", err)
+	web.Locations = []string{"leeds"}
+	ok(t, "web from leeds", s.ChannelUpdate(ctx, web))
+	check("a channel's locations changed")
+	mustInsertChannels(t, s, "nope")
+	check("a channel created")
+	ok(t, "transaction", s.InTx(ctx, func(tx store.Querier) error {
+		web.Locations = nil
+		return tx.ChannelUpdate(ctx, web)
+	}))
+	check("a channel changed in a transaction")
 }

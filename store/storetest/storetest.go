@@ -76,6 +76,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"BalancesLockBlocks", testBalancesLockBlocks},
 		{"BalancesBySKU", testBalancesBySKU},
 		{"AvailabilityRead", testAvailabilityRead},
+		{"AvailabilityAfterWrites", testAvailabilityAfterWrites},
 		{"BalanceList", testBalanceList},
 		{"Allocations", testAllocations},
 		{"AllocationBeforeOrder", testAllocationBeforeOrder},
