@@ -65,6 +65,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	fs.IntVar(&o.cfg.Clients, "clients", 32, "concurrent clients")
 	fs.DurationVar(&o.cfg.Duration, "duration", 30*time.Second, "how long to drive load (with --orders and no --duration: until N orders)")
 	fs.IntVar(&o.cfg.Requests, "orders", 0, "stop after N orders (lookups in availability mode)")
+	fs.DurationVar(&o.cfg.Warmup, "warmup", 0, "drive the same load this long first, unmeasured (its answers are still checked)")
 	fs.IntVar(&o.cfg.SKUs, "skus", 1000, "SKUs to seed (uniform, availability)")
 	fs.IntVar(&o.cfg.Locations, "locations", 5, "locations to seed")
 	fs.Int64Var(&o.cfg.HotStock, "hot-stock", 100, "units of the hot SKU (hot-sku)")
@@ -134,6 +135,7 @@ type benchReport struct {
 	Target       string                 `json:"target,omitempty"`
 	Clients      int                    `json:"clients"`
 	DurationS    float64                `json:"duration_s"`
+	WarmupS      float64                `json:"warmup_s,omitempty"`
 	Requests     int64                  `json:"requests"`
 	Orders       int64                  `json:"orders"`
 	OrdersPerS   float64                `json:"orders_per_s"`
@@ -223,7 +225,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 
 	rep := &benchReport{
 		Mode: string(o.cfg.Mode), Backend: tg.backend, Target: o.target, Clients: o.cfg.Clients,
-		DurationS: round(res.Elapsed.Seconds(), 3), Requests: res.Requests,
+		DurationS: round(res.Elapsed.Seconds(), 3), WarmupS: o.cfg.Warmup.Seconds(), Requests: res.Requests,
 		LatencyMS: res.Latency.Summary(), Errors: res.Errors, ErrorSamples: res.ErrorSamples,
 		Seed:    seedReport{Prefix: fx.Prefix, SKUs: len(fx.SKUs), Locations: len(fx.Locations), Balances: fx.Balances, Seconds: round(fx.SeedTime.Seconds(), 3)},
 		VerifyS: round(inv.VerifyTime.Seconds(), 3),
@@ -301,7 +303,11 @@ func printBench(w io.Writer, r *benchReport) error {
 	fmt.Fprintf(tw, "mode\t%s\n", r.Mode)
 	fmt.Fprintf(tw, "server\t%s\n", where)
 	fmt.Fprintf(tw, "seed\t%d SKUs × %d locations, %d balances, in %.1f s (prefix %s)\n", r.Seed.SKUs, r.Seed.Locations, r.Seed.Balances, r.Seed.Seconds, r.Seed.Prefix)
-	fmt.Fprintf(tw, "load\t%d clients for %.1f s, %d requests\n", r.Clients, r.DurationS, r.Requests)
+	warm := ""
+	if r.WarmupS > 0 {
+		warm = fmt.Sprintf(" after %.1f s of warm-up", r.WarmupS)
+	}
+	fmt.Fprintf(tw, "load\t%d clients for %.1f s%s, %d requests\n", r.Clients, r.DurationS, warm, r.Requests)
 	if r.Mode == string(loadgen.ModeAvailability) {
 		fmt.Fprintf(tw, "lookups/s\t%.1f\t(%d lookups of %d SKUs answered 200)\n", r.LookupsPerS, r.Lookups, loadgen.MaxAvailabilitySKUs)
 	} else {

@@ -19,6 +19,7 @@ type benchJSON struct {
 	Mode       string             `json:"mode"`
 	Backend    string             `json:"backend"`
 	Requests   int64              `json:"requests"`
+	WarmupS    float64            `json:"warmup_s"`
 	Orders     int64              `json:"orders"`
 	Lookups    int64              `json:"lookups"`
 	Errors     map[string]int     `json:"errors"`
@@ -74,6 +75,14 @@ func TestBench(t *testing.T) {
 				}
 				if r.PeakRSSMB == nil || *r.PeakRSSMB <= 0 {
 					t.Errorf("uniform: no peak RSS for the in-process server")
+				}
+			})
+			t.Run("warm-up", func(t *testing.T) {
+				// The warm-up's orders are verified too, but not counted.
+				r := bench(t, append(dbArgs, "--mode", "uniform", "--clients", "4", "--warmup", "1s", "--duration", "1s", "--skus", "100", "--locations", "2")...)
+				if r.WarmupS != 1 || r.Orders == 0 || r.Invariants.OrdersFetched <= int(r.Orders) {
+					t.Fatalf("warm-up: %v s, %d orders measured, %d verified; want 1 s and more verified than measured",
+						r.WarmupS, r.Orders, r.Invariants.OrdersFetched)
 				}
 			})
 			t.Run("hot-sku", func(t *testing.T) {

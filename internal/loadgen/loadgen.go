@@ -60,8 +60,12 @@ type Config struct {
 	// (then Requests must be set).
 	Duration time.Duration
 	// Requests stops the run after this many requests (orders or
-	// lookups); 0 means no limit (then Duration must be set).
+	// lookups); 0 means no limit (then Duration must be set). Requests
+	// of the warm-up count.
 	Requests int
+	// Warmup drives the same load for this long before the measured
+	// run (see Run).
+	Warmup time.Duration
 	// SKUs and Locations size the seeded catalogue (uniform and
 	// availability modes; hot-sku seeds one SKU).
 	SKUs      int
@@ -81,6 +85,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Mode != ModeUniform && c.Mode != ModeHotSKU && c.Mode != ModeAvailability:
 		return fmt.Errorf("mode %q: want uniform, hot-sku or availability", c.Mode)
+	case c.Warmup < 0:
+		return errors.New("warmup must not be negative")
 	case c.Clients < 1:
 		return errors.New("clients must be at least 1")
 	case c.Duration < 0 || c.Requests < 0:

@@ -104,7 +104,10 @@ func (w *worker) fail(kind, sample string) {
 // whichever comes first; requests in flight at the deadline are waited
 // for. Orders carry unique external ids and an Idempotency-Key each. In
 // hot-sku mode a monitor polls the hot SKU's availability throughout and
-// records any moment where more is reserved than is on hand.
+// records any moment where more is reserved than is on hand. With
+// cfg.Warmup, the clients first drive the same load for that long; its
+// answers are checked and its orders verified, but its latencies and
+// rate are not reported.
 func Run(ctx context.Context, c *Client, fx *Fixture, cfg Config) (*Result, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -113,45 +116,21 @@ func Run(ctx context.Context, c *Client, fx *Fixture, cfg Config) (*Result, erro
 	if seed == 0 {
 		seed = uint64(time.Now().UnixNano())
 	}
-	var next atomic.Int64
-	started := time.Now()
-	var deadline time.Time
-	if cfg.Duration > 0 {
-		deadline = started.Add(cfg.Duration)
-	}
-	more := func() (int64, bool) {
-		if ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline)) {
-			return 0, false
-		}
-		n := next.Add(1)
-		return n, cfg.Requests == 0 || n <= int64(cfg.Requests)
-	}
-	workers := make([]*worker, cfg.Clients)
-	var wg sync.WaitGroup
-	for i := range workers {
-		w := &worker{errors: map[string]int{}, samples: map[string]string{}}
-		workers[i] = w
-		gen := NewOrderGen(fx, cfg.Mode, seed+uint64(i)*1_000_003)
-		wg.Go(func() {
-			for {
-				n, ok := more()
-				if !ok {
-					return
-				}
-				if cfg.Mode == ModeAvailability {
-					w.lookup(ctx, c, fx, gen)
-				} else {
-					w.order(ctx, c, fx, gen, n)
-				}
-			}
-		})
+	gens := make([]*OrderGen, cfg.Clients)
+	for i := range gens {
+		gens[i] = NewOrderGen(fx, cfg.Mode, seed+uint64(i)*1_000_003)
 	}
 	var mon *monitor
 	if cfg.Mode == ModeHotSKU {
 		mon = startMonitor(ctx, c, fx)
 	}
-	wg.Wait()
-	res := &Result{Mode: cfg.Mode, Elapsed: time.Since(started), Errors: map[string]int{}, ErrorSamples: map[string]string{}}
+	var next atomic.Int64
+	var warm []*worker
+	if cfg.Warmup > 0 {
+		warm, _ = runPhase(ctx, c, fx, cfg.Mode, gens, &next, time.Now().Add(cfg.Warmup), 0)
+	}
+	workers, elapsed := runPhase(ctx, c, fx, cfg.Mode, gens, &next, deadlineAfter(cfg.Duration), int64(cfg.Requests))
+	res := &Result{Mode: cfg.Mode, Elapsed: elapsed, Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	if mon != nil {
 		res.Problems = append(res.Problems, mon.stop()...)
 	}
@@ -159,6 +138,8 @@ func Run(ctx context.Context, c *Client, fx *Fixture, cfg Config) (*Result, erro
 		res.Latency.Merge(&w.lat)
 		res.Requests += int64(w.lat.Count())
 		res.Created += w.ok
+	}
+	for _, w := range append(warm, workers...) {
 		res.Orders = append(res.Orders, w.orders...)
 		for k, v := range w.errors {
 			res.Errors[k] += v
@@ -173,6 +154,48 @@ func Run(ctx context.Context, c *Client, fx *Fixture, cfg Config) (*Result, erro
 		res.Problems = append(res.Problems[:maxProblems], fmt.Sprintf("… and %d more", len(res.Problems)-maxProblems))
 	}
 	return res, ctx.Err()
+}
+
+func deadlineAfter(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return time.Now().Add(d)
+}
+
+// runPhase drives load with one client per generator until deadline (if
+// not zero) or until next passes limit (if not zero), and returns the
+// clients' records and how long it took.
+func runPhase(ctx context.Context, c *Client, fx *Fixture, mode Mode, gens []*OrderGen, next *atomic.Int64, deadline time.Time, limit int64) ([]*worker, time.Duration) {
+	started := time.Now()
+	more := func() (int64, bool) {
+		if ctx.Err() != nil || (!deadline.IsZero() && !time.Now().Before(deadline)) {
+			return 0, false
+		}
+		n := next.Add(1)
+		return n, limit == 0 || n <= limit
+	}
+	workers := make([]*worker, len(gens))
+	var wg sync.WaitGroup
+	for i, gen := range gens {
+		w := &worker{errors: map[string]int{}, samples: map[string]string{}}
+		workers[i] = w
+		wg.Go(func() {
+			for {
+				n, ok := more()
+				if !ok {
+					return
+				}
+				if mode == ModeAvailability {
+					w.lookup(ctx, c, fx, gen)
+				} else {
+					w.order(ctx, c, fx, gen, n)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	return workers, time.Since(started)
 }
 
 // orderAnswer is the part of a created order the run keeps.
