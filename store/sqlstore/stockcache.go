@@ -1,7 +1,9 @@
 package sqlstore
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"strings"
 	"sync"
 	"time"
@@ -31,8 +33,9 @@ import (
 // the listener is not listening the cache is off: every lookup reads the
 // database.
 
-// DefaultStockCacheBalances bounds the balances the cache holds: about 32
-// bytes each, so ~64 MB at the default; 100,000 SKUs × 20 locations fit.
+// DefaultStockCacheBalances bounds the balances the cache holds: a few
+// bytes each and ~100 per SKU, so ~40 MB at the default for SKUs with 20
+// balances; 100,000 SKUs × 20 locations fit.
 const DefaultStockCacheBalances = 2_000_000
 
 // stockCache is the cache. All fields are guarded by mu.
@@ -43,11 +46,11 @@ type stockCache struct {
 	gen      uint64
 	flushed  uint64 // gen of the last flush: lookups older than it store nothing
 	on       bool
-	entries  map[string]*stockEntry
-	tombs    int               // entries that are tombstones
-	inflight map[uint64]int    // lookups reading the database, by their start gen
-	locs     []string          // interned location codes, indexed by stockEntry.locs
-	locIndex map[string]uint16 // code → index in locs
+	entries  map[string]stockEntry
+	tombs    int            // entries that are tombstones
+	inflight map[uint64]int // lookups reading the database, by their start gen
+	locs     []string       // interned location codes, indexed in stockEntry.data
+	locIndex map[string]int // code → index in locs
 
 	// The rest of what availability reads: the active locations and the
 	// channels asked for (nil: no such channel), dropped together
@@ -93,19 +96,21 @@ type stockConfig struct {
 	channel *channel.Channel
 }
 
-// stockEntry is one SKU: its balances' locations and figures (on hand,
-// reserved, safety stock: three per location, in location order), or, if
-// !valid, a tombstone: the SKU was dropped at gen dropped.
+// stockEntry is one SKU: its n balances packed in data, each as the
+// uvarint index of its location in stockCache.locs and the varints of on
+// hand, reserved and safety stock (a few bytes where figures are small,
+// against 24 as int64s; one allocation per SKU), in location order — or,
+// if !valid, a tombstone: the SKU was dropped at gen dropped.
 type stockEntry struct {
 	valid   bool
+	n       int32
 	dropped uint64
-	locs    []uint16
-	figs    []int64
+	data    []byte
 }
 
 func newStockCache(max int, on bool) *stockCache {
-	return &stockCache{max: max, on: on, entries: map[string]*stockEntry{},
-		inflight: map[uint64]int{}, locIndex: map[string]uint16{}, channels: map[string]*channel.Channel{},
+	return &stockCache{max: max, on: on, entries: map[string]stockEntry{},
+		inflight: map[uint64]int{}, locIndex: map[string]int{}, channels: map[string]*channel.Channel{},
 		keys: map[string]cachedKey{}}
 }
 
@@ -124,25 +129,32 @@ func (c *stockCache) lookup(skus []string, channelCode string, out *[]*inventory
 	}
 	type hit struct {
 		sku string
-		e   *stockEntry
+		e   stockEntry
 	}
 	var hits []hit
 	n := 0
 	for _, sku := range skus {
-		e := c.entries[sku]
-		if !c.on || e == nil || !e.valid {
+		e, ok := c.entries[sku]
+		if !c.on || !ok || !e.valid {
 			missing = append(missing, sku)
 			continue
 		}
-		n += len(e.locs)
+		n += int(e.n)
 		hits = append(hits, hit{sku, e})
 	}
 	// One allocation for every balance, not one each.
 	block := make([]inventory.Balance, 0, n)
 	for _, h := range hits {
-		for j, l := range h.e.locs {
-			block = append(block, inventory.Balance{SKU: h.sku, Location: c.locs[l],
-				OnHand: h.e.figs[3*j], Reserved: h.e.figs[3*j+1], SafetyStock: h.e.figs[3*j+2]})
+		data := h.e.data
+		for range h.e.n {
+			var loc uint64
+			b := inventory.Balance{SKU: h.sku}
+			loc, data = uvarint(data)
+			b.OnHand, data = varint(data)
+			b.Reserved, data = varint(data)
+			b.SafetyStock, data = varint(data)
+			b.Location = c.locs[loc]
+			block = append(block, b)
 			*out = append(*out, &block[len(block)-1])
 		}
 	}
@@ -175,24 +187,24 @@ func (c *stockCache) store(gen uint64, skus []string, read []*inventory.Balance,
 	for _, b := range read {
 		bySKU[b.SKU] = append(bySKU[b.SKU], b)
 	}
+	var buf []byte
 	for _, sku := range skus {
-		old := c.entries[sku]
-		if old != nil && (old.valid || old.dropped > gen) {
+		old, had := c.entries[sku]
+		if had && (old.valid || old.dropped > gen) {
 			continue // there already, or dropped after the read began
 		}
 		bs := bySKU[sku]
-		if len(c.locs)+len(bs) > 1<<16 {
-			return // more locations than an index holds: leave them to the database
+		buf = buf[:0]
+		for _, b := range bs {
+			buf = binary.AppendUvarint(buf, uint64(c.intern(b.Location)))
+			buf = binary.AppendVarint(buf, b.OnHand)
+			buf = binary.AppendVarint(buf, b.Reserved)
+			buf = binary.AppendVarint(buf, b.SafetyStock)
 		}
-		e := &stockEntry{valid: true, locs: make([]uint16, len(bs)), figs: make([]int64, 0, 3*len(bs))}
-		for i, b := range bs {
-			e.locs[i] = c.intern(b.Location)
-			e.figs = append(e.figs, b.OnHand, b.Reserved, b.SafetyStock)
-		}
-		if old != nil {
+		if had {
 			c.tombs--
 		}
-		c.entries[sku] = e
+		c.entries[sku] = stockEntry{valid: true, n: int32(len(bs)), data: bytes.Clone(buf)}
 		c.held += max(1, len(bs))
 	}
 	if c.held > c.max {
@@ -214,14 +226,26 @@ func (c *stockCache) finish(gen uint64) {
 	c.done(gen)
 }
 
-func (c *stockCache) intern(loc string) uint16 {
+func (c *stockCache) intern(loc string) int {
 	i, ok := c.locIndex[loc]
 	if !ok {
-		i = uint16(len(c.locs))
+		i = len(c.locs)
 		c.locs = append(c.locs, loc)
 		c.locIndex[loc] = i
 	}
 	return i
+}
+
+// uvarint and varint read what stockEntry.data holds, which the cache
+// wrote itself.
+func uvarint(b []byte) (uint64, []byte) {
+	v, n := binary.Uvarint(b)
+	return v, b[n:]
+}
+
+func varint(b []byte) (int64, []byte) {
+	v, n := binary.Varint(b)
+	return v, b[n:]
 }
 
 // drop forgets skus: they changed, or may have.
@@ -258,15 +282,15 @@ func (c *stockCache) dropConfig() {
 
 // tomb turns sku's entry into a tombstone of the current gen.
 func (c *stockCache) tomb(sku string) {
-	e := c.entries[sku]
+	e, had := c.entries[sku]
 	switch {
-	case e == nil:
+	case !had:
 		c.tombs++
 	case e.valid:
-		c.held -= max(1, len(e.locs))
+		c.held -= max(1, int(e.n))
 		c.tombs++
 	}
-	c.entries[sku] = &stockEntry{dropped: c.gen}
+	c.entries[sku] = stockEntry{dropped: c.gen}
 }
 
 // prune removes the tombstones no lookup still reading can be stopped by:

@@ -109,7 +109,7 @@ func TestStockCacheBound(t *testing.T) {
 	held := 0
 	for _, e := range c.entries {
 		if e.valid {
-			held += len(e.locs)
+			held += int(e.n)
 		}
 	}
 	if held != c.held || held > 100 || held < 50 {
