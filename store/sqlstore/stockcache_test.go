@@ -2,6 +2,12 @@ package sqlstore
 
 import (
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -216,5 +222,73 @@ func TestStockCacheKeys(t *testing.T) {
 	c.flush(false)
 	if cached(now) {
 		t.Error("an off cache answered a key")
+	}
+}
+
+// cachedTableWrite matches SQL that writes a table the stock cache holds
+// figures of.
+var cachedTableWrite = regexp.MustCompile(`(?i)\b(insert\s+into|update|delete\s+from)\s+(stock_balances|locations|channels|api_keys)\b`)
+
+// sqlBuilders return SQL that writes a cached table without running it;
+// every caller that runs it touches first.
+var sqlBuilders = map[string]string{
+	"guardedReserve": "run by reserveOne and reserveSteps (and capturePipelined through oneStatement), which touch",
+	"countBalance":   "run by countSteps and countPipelined, which touch",
+}
+
+// TestCachedTableWritesTouch: every function of the package that holds SQL
+// writing a table the stock cache keeps (balances, locations, channels, API
+// keys) also calls touch or execConfig, so that a new write path cannot
+// leave the cache stale unnoticed. The contract test
+// (storetest.testAvailabilityAfterWrites) checks that the paths it knows
+// do it right; this one finds the paths it does not know.
+func TestCachedTableWritesTouch(t *testing.T) {
+	fset := token.NewFileSet()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked := 0
+	for _, path := range files {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range f.Decls {
+			fn, ok := d.(*ast.FuncDecl)
+			if !ok || fn.Body == nil {
+				continue
+			}
+			var writes []string
+			touches := false
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				switch n := n.(type) {
+				case *ast.BasicLit:
+					if n.Kind == token.STRING && cachedTableWrite.MatchString(n.Value) {
+						writes = append(writes, cachedTableWrite.FindString(n.Value))
+					}
+				case *ast.CallExpr:
+					if sel, ok := n.Fun.(*ast.SelectorExpr); ok && (sel.Sel.Name == "touch" || sel.Sel.Name == "execConfig") {
+						touches = true
+					}
+				}
+				return true
+			})
+			if len(writes) == 0 {
+				continue
+			}
+			checked++
+			if _, ok := sqlBuilders[fn.Name.Name]; ok || touches {
+				continue
+			}
+			t.Errorf("%s: %s writes %q without touch or execConfig: the stock cache would not hear of it (stockcache.go)",
+				fset.Position(fn.Pos()), fn.Name.Name, writes)
+		}
+	}
+	if checked < 10 {
+		t.Errorf("found %d functions writing cached tables, want the dozen or so there are: is the pattern still right?", checked)
 	}
 }
