@@ -65,3 +65,31 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Princip
 	}
 	return k.Principal(), nil
 }
+
+// RevokeAPIKey revokes the key named name: from now on it authenticates
+// nothing (at once on this process and, through PostgreSQL, on every
+// node; a running SQLite server that cached the key refuses it within
+// store's key TTL, a minute). Revoking a revoked key changes nothing and
+// returns it. An operator action (the CLI), so it takes no principal.
+func (s *Service) RevokeAPIKey(ctx context.Context, name string) (*auth.APIKey, error) {
+	var k *auth.APIKey
+	err := s.store.InTx(ctx, func(tx store.Querier) error {
+		var revoked bool
+		var err error
+		if k, revoked, err = tx.APIKeyRevoke(ctx, name, s.clock.Now()); err != nil || !revoked {
+			return err
+		}
+		return tx.EventInsert(ctx, s.event("api_key.revoked", "api_key", k.ID, "", orderly.SystemActor,
+			map[string]any{"name": k.Name, "role": k.Role}))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return k, nil
+}
+
+// ListAPIKeys returns every key, revoked ones too, ordered by name; never
+// a secret (only its first characters). An operator action (the CLI).
+func (s *Service) ListAPIKeys(ctx context.Context) ([]*auth.APIKey, error) {
+	return s.store.APIKeyList(ctx)
+}

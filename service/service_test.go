@@ -402,5 +402,31 @@ func TestAPIKeys(t *testing.T) {
 		if _, _, err := b.svc.CreateAPIKey(ctx, "web-intake", auth.RoleViewer, "", ""); !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("duplicate key name: %v", err)
 		}
+		k, err := b.svc.RevokeAPIKey(ctx, "web-intake")
+		if err != nil || k.RevokedAt == nil {
+			t.Fatalf("revoke: %+v %v", k, err)
+		}
+		if _, err := b.svc.Authenticate(ctx, secret); !errors.Is(err, orderly.ErrUnauthorized) {
+			t.Fatalf("a revoked key authenticated: %v", err)
+		}
+		if _, err := b.svc.RevokeAPIKey(ctx, "web-intake"); err != nil {
+			t.Fatalf("revoke again: %v", err)
+		}
+		if _, err := b.svc.RevokeAPIKey(ctx, "nope"); orderly.KindOf(err) != orderly.KindNotFound {
+			t.Fatalf("revoke unknown: %v", err)
+		}
+		es, err := st.EventList(ctx, store.EventListParams{Limit: store.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range es {
+			if e.Type == "api_key.revoked" {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("%d api_key.revoked events, want 1 (the second revoke changed nothing)", n)
+		}
 	})
 }

@@ -390,6 +390,10 @@ type Querier interface {
 	APIKeyGetByHash(ctx context.Context, hash string) (*auth.APIKey, error)
 	// APIKeyList returns every key ordered by name.
 	APIKeyList(ctx context.Context) ([]*auth.APIKey, error)
+	// APIKeyRevoke revokes the key named name at at and returns it;
+	// revoked says whether this call revoked it (false: it already was,
+	// and keeps its first revocation time). No such key is KindNotFound.
+	APIKeyRevoke(ctx context.Context, name string, at time.Time) (k *auth.APIKey, revoked bool, err error)
 
 	// IdempotencyBegin claims (scope, key) for a request with the given
 	// hash. If no record exists it stores rec (in progress, Status 0) and

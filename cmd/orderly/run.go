@@ -44,6 +44,8 @@ Usage:
   orderly migrate [status] [--db DB]               apply or list schema migrations
   orderly keys create --name N --role R [--channel C] [--location L] [--db DB]
                                                    create an API key and print it once
+  orderly keys list [--db DB]                      list the API keys (never their secrets)
+  orderly keys revoke --name N [--db DB]           revoke an API key: it authenticates nothing more
   orderly users create --email E --role R [--location L] [--password-stdin] [--db DB]
                                                    create a console user; prints its password once
   orderly reconcile [--db DB]                      check every balance against its ledger and
@@ -101,11 +103,20 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 	case "migrate":
 		return cmdMigrate(ctx, rest, getenv, stdout, stderr)
 	case "keys":
-		if len(rest) == 0 || rest[0] != "create" {
-			fmt.Fprint(stderr, usage)
-			return fmt.Errorf("%w: keys needs a subcommand: create", errUsage)
+		sub := ""
+		if len(rest) > 0 {
+			sub = rest[0]
 		}
-		return cmdKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+		switch sub {
+		case "create":
+			return cmdKeysCreate(ctx, rest[1:], getenv, stdout, stderr)
+		case "list":
+			return cmdKeysList(ctx, rest[1:], getenv, stdout, stderr)
+		case "revoke":
+			return cmdKeysRevoke(ctx, rest[1:], getenv, stdout, stderr)
+		}
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: keys needs a subcommand: create, list or revoke", errUsage)
 	case "users":
 		return cmdUsers(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reconcile":
@@ -363,6 +374,52 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 			fmt.Fprintf(tw, "%s\t%s\n", m.Name, applied)
 		}
 		return tw.Flush()
+	})
+}
+
+func cmdKeysList(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("keys list", getenv, stderr)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	return withStore(ctx, *db, true, func(st store.Store) error {
+		keys, err := service.New(st, orderly.SystemClock{}, nil).ListAPIKeys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "NAME\tROLE\tSCOPE\tPREFIX\tCREATED\tREVOKED")
+		for _, k := range keys {
+			scope := k.Channel + k.Location
+			if scope == "" {
+				scope = "-"
+			}
+			revoked := "-"
+			if k.RevokedAt != nil {
+				revoked = k.RevokedAt.UTC().Format(time.RFC3339)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s…\t%s\t%s\n", k.Name, k.Role, scope, k.Prefix, k.CreatedAt.UTC().Format(time.RFC3339), revoked)
+		}
+		return tw.Flush()
+	})
+}
+
+func cmdKeysRevoke(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs, db := newFlags("keys revoke", getenv, stderr)
+	name := fs.String("name", "", "name of the key to revoke")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *name == "" {
+		return fmt.Errorf("%w: keys revoke needs --name", errUsage)
+	}
+	return withStore(ctx, *db, true, func(st store.Store) error {
+		k, err := service.New(st, orderly.SystemClock{}, nil).RevokeAPIKey(ctx, *name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "revoked %s (%s…) at %s\n", k.Name, k.Prefix, k.RevokedAt.UTC().Format(time.RFC3339))
+		return nil
 	})
 }
 

@@ -250,6 +250,26 @@ func TestCommands(t *testing.T) {
 	if _, _, err := runCmd("keys", "create", "--name", "x", "--role", "king"); err == nil {
 		t.Fatal("key with an unknown role was created")
 	}
+	secret := strings.TrimSpace(out)
+	if out, _, err := runCmd("keys", "list"); err != nil || !regexp.MustCompile(`(?m)^ops\s+admin\s+-\s+ork_\w+…\s+\S+\s+-$`).MatchString(out) ||
+		strings.Contains(out, secret) {
+		t.Fatalf("keys list: %v\n%s", err, out)
+	}
+	if out, _, err := runCmd("keys", "revoke", "--name", "ops"); err != nil || !strings.HasPrefix(out, "revoked ops (ork_") {
+		t.Fatalf("keys revoke: %q %v", out, err)
+	}
+	if out, _, err := runCmd("keys", "list"); err != nil || !regexp.MustCompile(`(?m)^ops\s+admin\s+-\s+ork_\w+…\s+\S+\s+\d{4}-\d\d-\d\dT`).MatchString(out) {
+		t.Fatalf("keys list after revoking: %v\n%s", err, out)
+	}
+	if _, _, err := runCmd("keys", "revoke", "--name", "nobody"); err == nil || exitCode(err) != 1 {
+		t.Fatalf("revoke of an unknown key: %v", err)
+	}
+	if _, _, err := runCmd("keys", "revoke"); exitCode(err) != 2 {
+		t.Fatalf("revoke without --name: %v", err)
+	}
+	if _, _, err := runCmd("keys", "rotate"); exitCode(err) != 2 {
+		t.Fatalf("unknown keys subcommand: %v", err)
+	}
 	if out, _, err := runCmd("reconcile"); err != nil || !strings.HasPrefix(out, "ok") {
 		t.Fatalf("reconcile on a consistent database: %q %v", out, err)
 	}
@@ -305,7 +325,7 @@ func TestHelpDoesNothingElse(t *testing.T) {
 		return ""
 	}
 	for _, args := range [][]string{
-		{"serve", "--help"}, {"migrate", "--help"}, {"migrate", "status", "--help"}, {"keys", "create", "--help"},
+		{"serve", "--help"}, {"migrate", "--help"}, {"migrate", "status", "--help"}, {"keys", "create", "--help"}, {"keys", "list", "--help"}, {"keys", "revoke", "--help"},
 		{"users", "create", "--help"}, {"reconcile", "--help"}, {"import", "orders", "--help"}, {"bench", "--help"},
 	} {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

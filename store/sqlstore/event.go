@@ -191,6 +191,24 @@ func (q *Querier) APIKeyGetByHash(ctx context.Context, hash string) (*auth.APIKe
 	return k, nil
 }
 
+// APIKeyRevoke implements store.Querier.
+func (q *Querier) APIKeyRevoke(ctx context.Context, name string, at time.Time) (k *auth.APIKey, revoked bool, err error) {
+	err = q.inTx(ctx, func(c conn) error {
+		c.touch(keysKey) // a revoked key must not be answered from the cache
+		n, err := c.exec(ctx, `UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL`, at, name)
+		if err != nil {
+			return err
+		}
+		revoked = n == 1
+		k, err = scanAPIKey(c.queryRow(ctx, `SELECT `+apiKeyColumns+` FROM api_keys WHERE name = ?`, name))
+		return renotFound(err, "no API key named %q", name)
+	})
+	if err != nil {
+		return nil, false, err
+	}
+	return k, revoked, nil
+}
+
 // APIKeyList implements store.Querier.
 func (q *Querier) APIKeyList(ctx context.Context) ([]*auth.APIKey, error) {
 	rs, err := q.read.query(ctx, `SELECT `+apiKeyColumns+` FROM api_keys ORDER BY name`)

@@ -810,6 +810,33 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	all, err := s.APIKeyList(ctx)
 	ok(t, "list", err)
 	equal(t, "keys by name", all, []*auth.APIKey{ch, wh, old, admin})
+
+	// Revoked: found no more at once, even right after being found (the
+	// store may keep keys it found in memory).
+	got, revoked, err := s.APIKeyRevoke(ctx, "ops", at(2))
+	ok(t, "revoke", err)
+	admin.RevokedAt = ptr(at(2))
+	if !revoked {
+		t.Error("revoke: not reported as revoked by this call")
+	}
+	equal(t, "revoked key", got, admin)
+	_, err = s.APIKeyGetByHash(ctx, auth.HashKey(secret))
+	wantKind(t, "get a key just revoked", err, orderly.KindNotFound)
+	got, revoked, err = s.APIKeyRevoke(ctx, "ops", at(3))
+	ok(t, "revoke again", err)
+	if revoked || !got.RevokedAt.Equal(at(2)) {
+		t.Errorf("revoke again: revoked %v at %v, want false and the first time", revoked, got.RevokedAt)
+	}
+	_, _, err = s.APIKeyRevoke(ctx, "nobody", at(3))
+	wantKind(t, "revoke unknown", err, orderly.KindNotFound)
+	ok(t, "in a transaction", s.InTx(ctx, func(tx store.Querier) error {
+		_, _, err := tx.APIKeyRevoke(ctx, "leeds-packers", at(4))
+		return err
+	}))
+	all, err = s.APIKeyList(ctx)
+	ok(t, "list", err)
+	wh.RevokedAt = ptr(at(4))
+	equal(t, "keys by name after revoking", all, []*auth.APIKey{ch, wh, old, admin})
 }
 
 func testIdempotency(t *testing.T, s store.Store) {
