@@ -280,17 +280,24 @@ func (c *stockCache) dropConfig() {
 	clear(c.channels)
 }
 
-// tomb turns sku's entry into a tombstone of the current gen.
+// tomb turns sku's entry into a tombstone of the current gen, or, when no
+// lookup is reading the database (none could store an older figure),
+// removes it: intake drops every SKU it reserves, most of them never
+// looked up, and a tombstone for each would only wait to be pruned.
 func (c *stockCache) tomb(sku string) {
 	e, had := c.entries[sku]
 	switch {
-	case !had:
-		c.tombs++
-	case e.valid:
+	case had && e.valid:
 		c.held -= max(1, int(e.n))
-		c.tombs++
+	case had:
+		c.tombs--
+	}
+	if len(c.inflight) == 0 {
+		delete(c.entries, sku)
+		return
 	}
 	c.entries[sku] = stockEntry{dropped: c.gen}
+	c.tombs++
 }
 
 // prune removes the tombstones no lookup still reading can be stopped by:

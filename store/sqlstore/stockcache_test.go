@@ -71,6 +71,12 @@ func TestStockCacheDropDuringRead(t *testing.T) {
 	if len(c.inflight) != 0 {
 		t.Errorf("lookups still in flight: %v", c.inflight)
 	}
+	// With no lookup reading, a drop leaves nothing behind, not even a
+	// tombstone (of a SKU never cached either).
+	c.drop([]string{"A", "B", "NONE", "NEVER"})
+	if len(c.entries) != 0 || c.tombs != 0 || c.held != 0 {
+		t.Errorf("after dropping everything: entries %v, %d tombstones, %d balances held", c.entries, c.tombs, c.held)
+	}
 }
 
 // Off, the cache stores and answers nothing; a flush, on or off, stops a
