@@ -668,7 +668,9 @@ type IntakeQuery struct {
 	SKUs                []string
 }
 
-// AvailabilityView is what AvailabilityRead found.
+// AvailabilityView is what AvailabilityRead found. Its channel, location
+// codes and balances may be shared with other readers (the store may keep
+// them in memory): read them, never modify them.
 type AvailabilityView struct {
 	// Channel is the channel named, nil if none was or there is no such
 	// channel.
