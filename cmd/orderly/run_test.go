@@ -386,8 +386,9 @@ func TestServeReleasesInFlightOnSQLite(t *testing.T) {
 					return err
 				}
 				// The job's lease ended — or serve's own job runner, finding
-				// it ended, ran the job again (a second attempt) before stop.
-				leaseEnded := !j.LockedUntil.After(now.Add(time.Minute)) || j.Attempt > 1
+				// it ended, ran the job again (a second attempt, which may
+				// have finished it: no lease at all) before stop.
+				leaseEnded := j.LockedUntil == nil || !j.LockedUntil.After(now.Add(time.Minute)) || j.Attempt > 1
 				released := got.LockedAt.Before(now.Add(-time.Hour)) && leaseEnded
 				if want := backend == "sqlite"; released != want {
 					t.Errorf("after serve on %s: claim locked at %v, job leased until %v (attempt %d); released %v, want %v",
