@@ -69,7 +69,7 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Princip
 // RevokeAPIKey revokes the key named name: from now on it authenticates
 // nothing (at once on this process and, through PostgreSQL, on every
 // node; a running SQLite server that cached the key refuses it within
-// store's key TTL, a minute). Revoking a revoked key changes nothing and
+// the store's key TTL, ten seconds). Revoking a revoked key changes nothing and
 // returns it. An operator action (the CLI), so it takes no principal.
 func (s *Service) RevokeAPIKey(ctx context.Context, name string) (*auth.APIKey, error) {
 	var k *auth.APIKey

@@ -71,9 +71,11 @@ type stockCache struct {
 const keysKey = "\x01keys"
 
 // keyTTL bounds how long a key is answered from the cache: a revocation
-// made behind Orderly's back (SQL of one's own; Orderly's own writes drop
-// the keys at once) takes effect within it.
-const keyTTL = time.Minute
+// this process does not hear of (by another process on a SQLite file, or
+// by SQL of one's own; Orderly's own writes drop the keys at once, and
+// PostgreSQL nodes tell each other) takes effect within it. Short, because
+// it costs only one read per key per TTL.
+const keyTTL = 10 * time.Second
 
 // maxCachedKeys bounds the keys the cache keeps.
 const maxCachedKeys = 10_000
