@@ -68,6 +68,8 @@ Configuration (flags win over environment):
           ORDERLY_LOG_LEVEL   debug, info, warn, error (default info)
           ORDERLY_NATS_URL    publish every event to NATS JetStream (stream ORDERLY, subjects orderly.<type>)
           ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1  let webhooks target loopback/private addresses (testing only)
+          GOGC                Go's garbage-collector target (default 200 here, Go's own is 100:
+                              lower spends more CPU to hold less memory)
 `
 
 // errUsage marks a command-line mistake: exit status 2.
