@@ -21,9 +21,18 @@ import (
 // GOGC (or GOMEMLIMIT with it) still decides.
 const defaultGCPercent = 200
 
+// gcPercent returns the collector target to set, or ok false to leave the
+// runtime's (the environment names one).
+func gcPercent(getenv func(string) string) (percent int, ok bool) {
+	if getenv("GOGC") != "" {
+		return 0, false
+	}
+	return defaultGCPercent, true
+}
+
 func main() {
-	if os.Getenv("GOGC") == "" {
-		debug.SetGCPercent(defaultGCPercent)
+	if p, ok := gcPercent(os.Getenv); ok {
+		debug.SetGCPercent(p)
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -433,3 +433,17 @@ func TestWarnWithoutAutovacuum(t *testing.T) {
 		}
 	})
 }
+
+// TestGCPercent: orderly sets its collector target only where the
+// environment does not name one.
+func TestGCPercent(t *testing.T) {
+	env := map[string]string{}
+	getenv := func(k string) string { return env[k] }
+	if p, ok := gcPercent(getenv); !ok || p != 200 {
+		t.Errorf("without GOGC: %d %v, want 200 set", p, ok)
+	}
+	env["GOGC"] = "50"
+	if _, ok := gcPercent(getenv); ok {
+		t.Error("with GOGC=50: orderly would override it")
+	}
+}
