@@ -56,16 +56,14 @@ func (q *Querier) AvailabilityRead(ctx context.Context, channelCode string, skus
 		return &v, nil
 	}
 	err := q.read.runReads(ctx, reads)
-	if q.stock != nil {
-		read := (*stockConfig)(nil)
-		if cfg == nil {
-			read = &stockConfig{active: v.Active, channel: v.Channel}
-		}
-		if err == nil {
-			q.stock.store(gen, missing, got, channelCode, read)
-		} else {
-			q.stock.finish(gen)
-		}
+	switch {
+	case q.stock == nil:
+	case err != nil:
+		q.stock.finish(gen)
+	case cfg == nil: // the channel and locations were read too: keep them
+		q.stock.store(gen, missing, got, channelCode, &stockConfig{active: v.Active, channel: v.Channel})
+	default:
+		q.stock.store(gen, missing, got, channelCode, nil)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read availability: %w", err)
