@@ -65,9 +65,10 @@ type Dialect struct {
 	// (%[1]s, %[2]s)" — txid and seq operands, each used once. PostgreSQL
 	// compares the row values, which its planner serves from the
 	// (txid, seq) index. SQLite writes txid 0 on every event (its commit
-	// order is seq order), so there it is an equality and a range: its
-	// planner turns the row-value form into a range on txid alone, which
-	// read every event from the start of the table on each dispatcher poll.
+	// order is seq order), so there it is a range of seq — the rowid, no
+	// index needed (migration 0014) — and an equality on txid that
+	// every event meets; the row-value form made its planner range over
+	// txid alone, reading every event on each dispatcher poll.
 	EventsAfter string
 
 	// WritableCTE says the backend runs INSERT and UPDATE inside WITH

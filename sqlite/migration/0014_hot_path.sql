@@ -1,0 +1,11 @@
+-- 0014_hot_path: an index the capture wrote and nothing needs on SQLite.
+-- Keep the name in step with postgres/migration/0014_hot_path.sql (which
+-- keeps this index: there it is the dispatcher's order).
+--
+-- Every capture writes four events; each event was an entry in
+-- events_txid too. On SQLite txid is always 0 (one writer: seq order is
+-- commit order, migration 0006), so the dispatcher's read "after the
+-- cursor" is a range of seq, the rowid, and needs no index of its own
+-- (TestOutboxQueryPlan pins the plan). docs/benchmarks.md, seventh
+-- session, has what each index on the capture's path costs.
+DROP INDEX events_txid;
