@@ -29,6 +29,7 @@ import (
 	"github.com/orderly-oms/orderly/internal/loadgen"
 	"github.com/orderly-oms/orderly/service"
 	"github.com/orderly-oms/orderly/store"
+	"github.com/orderly-oms/orderly/store/sqlstore"
 )
 
 // errInvariant makes `orderly bench` exit 1 when a check after the run
@@ -146,9 +147,16 @@ type benchReport struct {
 	ErrorSamples map[string]string      `json:"error_samples,omitempty"`
 	PeakRSSMB    *float64               `json:"peak_rss_mb"`
 	PeakRSSOf    string                 `json:"peak_rss_of"`
-	Seed         seedReport             `json:"seed"`
-	VerifyS      float64                `json:"verify_s"`
-	Invariants   invariantsReport       `json:"invariants"`
+	// CPUMSPerRequest is the CPU time the measured run cost per request,
+	// of the process CPUOf names; nil where it cannot be read.
+	CPUMSPerRequest *float64 `json:"cpu_ms_per_request"`
+	CPUOf           string   `json:"cpu_of"`
+	// TxPerCommit is, for an in-process SQLite server, how many write
+	// transactions each group-commit batch held during the measured run.
+	TxPerCommit *float64         `json:"tx_per_commit,omitempty"`
+	Seed        seedReport       `json:"seed"`
+	VerifyS     float64          `json:"verify_s"`
+	Invariants  invariantsReport `json:"invariants"`
 }
 
 type seedReport struct {
@@ -209,7 +217,10 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return err
 	}
+	meter := newCostMeter(tg, o.serverPID)
+	o.cfg.OnMeasure = meter.start
 	res, err := loadgen.Run(ctx, client, fx, o.cfg)
+	meter.stop()
 	if perr := stopProfile(); perr != nil && err == nil {
 		err = perr
 	}
@@ -245,6 +256,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	default:
 		rep.PeakRSSOf = "unknown: give --server-pid for a server on this machine"
 	}
+	meter.report(rep, res.Requests)
 	rep.Invariants = invariantsReport{Invariants: inv}
 	if tg.st != nil {
 		mismatches, err := service.New(tg.st, orderly.SystemClock{}, nil).CheckLedger(ctx)
@@ -331,6 +343,14 @@ func printBench(w io.Writer, r *benchReport) error {
 		fmt.Fprintf(tw, "peak RSS\t%.1f MB\t(%s)\n", *r.PeakRSSMB, r.PeakRSSOf)
 	} else {
 		fmt.Fprintf(tw, "peak RSS\t%s\n", r.PeakRSSOf)
+	}
+	if r.CPUMSPerRequest != nil {
+		fmt.Fprintf(tw, "cpu\t%.3f ms per request\t(%s)\n", *r.CPUMSPerRequest, r.CPUOf)
+	} else {
+		fmt.Fprintf(tw, "cpu\t%s\n", r.CPUOf)
+	}
+	if r.TxPerCommit != nil {
+		fmt.Fprintf(tw, "group commit\t%.1f transactions per COMMIT\n", *r.TxPerCommit)
 	}
 	verdict := "ok"
 	if !r.Invariants.OK {
@@ -545,4 +565,69 @@ func startCPUProfile(path string) (stop func() error, err error) {
 		pprof.StopCPUProfile()
 		return f.Close()
 	}, nil
+}
+
+// costMeter takes the readings of what the measured run cost: the CPU
+// time of the process that serves (this one in-process, or --server-pid)
+// and, for an in-process SQLite server, the group-commit batches.
+type costMeter struct {
+	of      string
+	cpuPID  int
+	commits interface {
+		GroupCommitStats() sqlstore.GroupCommitStats
+	}
+	cpu0, cpu1 time.Duration
+	ok         bool
+	g0, g1     sqlstore.GroupCommitStats
+}
+
+func newCostMeter(tg *target, serverPID int) *costMeter {
+	m := &costMeter{}
+	switch {
+	case tg.st != nil:
+		m.of = "this process: the in-process server and the load generator together"
+		if g, ok := tg.st.(interface {
+			GroupCommitStats() sqlstore.GroupCommitStats
+		}); ok {
+			m.commits = g
+		}
+	case serverPID > 0:
+		m.cpuPID, m.of = serverPID, fmt.Sprintf("server process %d", serverPID)
+	default:
+		m.cpuPID = -1
+		m.of = "unknown: give --server-pid for a server on this machine"
+	}
+	return m
+}
+
+func (m *costMeter) start() {
+	if m.cpuPID >= 0 {
+		m.cpu0, m.ok = loadgen.ProcessCPU(m.cpuPID)
+	}
+	if m.commits != nil {
+		m.g0 = m.commits.GroupCommitStats()
+	}
+}
+
+func (m *costMeter) stop() {
+	if m.ok {
+		m.cpu1, m.ok = loadgen.ProcessCPU(m.cpuPID)
+	}
+	if m.commits != nil {
+		m.g1 = m.commits.GroupCommitStats()
+	}
+}
+
+func (m *costMeter) report(rep *benchReport, requests int64) {
+	rep.CPUOf = m.of
+	if m.ok && requests > 0 {
+		ms := round(float64(m.cpu1-m.cpu0)/float64(time.Millisecond)/float64(requests), 3)
+		rep.CPUMSPerRequest = &ms
+	} else if m.cpuPID >= 0 {
+		rep.CPUOf = "unknown: " + m.of + " (/proc not readable)"
+	}
+	if b := m.g1.Batches - m.g0.Batches; b > 0 {
+		tx := round(float64(m.g1.Transactions-m.g0.Transactions)/float64(b), 1)
+		rep.TxPerCommit = &tx
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -16,16 +17,19 @@ import (
 
 // benchJSON is the part of `orderly bench --json` the tests read.
 type benchJSON struct {
-	Mode       string             `json:"mode"`
-	Backend    string             `json:"backend"`
-	Requests   int64              `json:"requests"`
-	WarmupS    float64            `json:"warmup_s"`
-	Orders     int64              `json:"orders"`
-	Lookups    int64              `json:"lookups"`
-	Errors     map[string]int     `json:"errors"`
-	PeakRSSMB  *float64           `json:"peak_rss_mb"`
-	LatencyMS  map[string]float64 `json:"latency_ms"`
-	Invariants struct {
+	Mode            string             `json:"mode"`
+	Backend         string             `json:"backend"`
+	Requests        int64              `json:"requests"`
+	WarmupS         float64            `json:"warmup_s"`
+	Orders          int64              `json:"orders"`
+	Lookups         int64              `json:"lookups"`
+	Errors          map[string]int     `json:"errors"`
+	PeakRSSMB       *float64           `json:"peak_rss_mb"`
+	CPUMSPerRequest *float64           `json:"cpu_ms_per_request"`
+	CPUOf           string             `json:"cpu_of"`
+	TxPerCommit     *float64           `json:"tx_per_commit"`
+	LatencyMS       map[string]float64 `json:"latency_ms"`
+	Invariants      struct {
 		OK            bool     `json:"ok"`
 		Details       []string `json:"details"`
 		OrdersFetched int      `json:"orders_fetched"`
@@ -76,6 +80,14 @@ func TestBench(t *testing.T) {
 				if r.PeakRSSMB == nil || *r.PeakRSSMB <= 0 {
 					t.Errorf("uniform: no peak RSS for the in-process server")
 				}
+				if r.CPUMSPerRequest == nil || *r.CPUMSPerRequest <= 0 {
+					t.Errorf("uniform: no CPU per request for the in-process server (%s)", r.CPUOf)
+				}
+				// Only SQLite batches write transactions; every capture
+				// is one, so a batch holds at least one.
+				if got := r.TxPerCommit != nil; got != (name == "sqlite") || got && *r.TxPerCommit < 1 {
+					t.Errorf("uniform on %s: transactions per COMMIT %v", name, r.TxPerCommit)
+				}
 			})
 			t.Run("warm-up", func(t *testing.T) {
 				// The warm-up's orders are verified too, but not counted.
@@ -111,10 +123,13 @@ func TestBenchText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "invariants  ok", "exactly 5 units allocated"} {
+	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "ms per request", "transactions per COMMIT", "exactly 5 units allocated"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
+	}
+	if !regexp.MustCompile(`(?m)^invariants +ok`).MatchString(out.String()) {
+		t.Errorf("report lacks the invariants' verdict ok:\n%s", out.String())
 	}
 }
 

@@ -78,6 +78,9 @@ type Config struct {
 	// Progress, if set, receives a line now and then while seeding and
 	// verifying a large data set.
 	Progress func(format string, args ...any)
+	// OnMeasure, if set, is called as the measured run starts (after the
+	// warm-up): where a caller takes its own readings, such as CPU time.
+	OnMeasure func()
 }
 
 // Validate reports a configuration that cannot run.

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"os"
 	"strings"
 	"syscall"
 	"testing"
@@ -217,6 +218,32 @@ func TestTransportErrorClass(t *testing.T) {
 	} {
 		if got := TransportErrorClass(err); got != want {
 			t.Errorf("%v: %q, want %q", err, got, want)
+		}
+	}
+}
+
+// TestProcessCPU reads this process's CPU time, which grows as it works,
+// and parses stat lines whose command name holds spaces and parentheses.
+func TestProcessCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc here (not Linux): ProcessCPU reports ok=false")
+	}
+	before, ok := ProcessCPU(0)
+	if !ok {
+		t.Fatal("ProcessCPU(0) not ok")
+	}
+	for end := time.Now().Add(100 * time.Millisecond); time.Now().Before(end); {
+	}
+	if after, ok := ProcessCPU(0); !ok || after <= before {
+		t.Errorf("CPU time %v then %v (ok %v); want it to grow", before, after, ok)
+	}
+	line := "4242 (a) (b c)) S 1 4242 4242 0 -1 4194560 100 0 0 0 250 75 0 0 20 0 9 0 123 456 789"
+	if got, ok := parseStatCPU(line); !ok || got != 3250*time.Millisecond {
+		t.Errorf("parseStatCPU = %v, %v; want 3.25s (250+75 ticks)", got, ok)
+	}
+	for _, bad := range []string{"", "4242 (x S 1", "4242 (x) S 1 2 3", "4242 (x) S 1 4242 4242 0 -1 4194560 100 0 0 0 -5 75 0"} {
+		if got, ok := parseStatCPU(bad); ok {
+			t.Errorf("parseStatCPU(%q) = %v, ok; want not ok", bad, got)
 		}
 	}
 }

@@ -129,6 +129,9 @@ func Run(ctx context.Context, c *Client, fx *Fixture, cfg Config) (*Result, erro
 	if cfg.Warmup > 0 {
 		warm, _ = runPhase(ctx, c, fx, cfg.Mode, gens, &next, time.Now().Add(cfg.Warmup), 0)
 	}
+	if cfg.OnMeasure != nil {
+		cfg.OnMeasure()
+	}
 	workers, elapsed := runPhase(ctx, c, fx, cfg.Mode, gens, &next, deadlineAfter(cfg.Duration), int64(cfg.Requests))
 	res := &Result{Mode: cfg.Mode, Elapsed: elapsed, Errors: map[string]int{}, ErrorSamples: map[string]string{}}
 	if mon != nil {
