@@ -235,8 +235,7 @@ func (s *Service) usedToday(ctx context.Context, q store.Querier, locations []*i
 	if !slices.ContainsFunc(locations, func(l *inventory.Location) bool { return l.DailyCapacity > 0 }) {
 		return nil, nil
 	}
-	now := s.clock.Now().UTC()
-	return q.LocationOrdersSince(ctx, time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC))
+	return q.LocationOrdersOn(ctx, s.clock.Now())
 }
 
 // buildCandidates is routing's view of the locations: their routing

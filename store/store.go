@@ -176,11 +176,14 @@ type Querier interface {
 	LocationLock(ctx context.Context, code string) error
 	// LocationUpdate overwrites every field but Code and CreatedAt.
 	LocationUpdate(ctx context.Context, l *inventory.Location) error
-	// LocationOrdersSince returns, per location, how many distinct orders
-	// had stock allocated there at or after since (allocations released
-	// or shipped since count too): what daily capacity has used. Locations
-	// with none are left out.
-	LocationOrdersSince(ctx context.Context, since time.Time) (map[string]int, error)
+	// LocationOrdersOn returns, per location with a daily capacity, how
+	// many distinct orders had stock allocated there on the UTC day of
+	// day (allocations released or shipped since count too): what its
+	// daily capacity has used. Locations with none, and locations without
+	// a capacity, are left out. The database keeps these counts as
+	// allocations come and go (migration 0015), so the read does not grow
+	// with the day's orders.
+	LocationOrdersOn(ctx context.Context, day time.Time) (map[string]int, error)
 
 	// SKUInsert stores a new SKU. A taken SKU code is ErrDuplicate.
 	SKUInsert(ctx context.Context, s *inventory.SKU) error

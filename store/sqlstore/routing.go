@@ -14,10 +14,11 @@ import (
 // This file holds routing's data: the orders a location took today, the
 // versioned rule sets and the routing decisions of orders.
 
-// LocationOrdersSince implements store.Querier.
-func (q *Querier) LocationOrdersSince(ctx context.Context, since time.Time) (map[string]int, error) {
-	rs, err := q.read.query(ctx, `SELECT location, count(DISTINCT order_id) FROM allocations
-		WHERE created_at >= ? GROUP BY location`, since)
+// LocationOrdersOn implements store.Querier: the counts the triggers of
+// migration 0015 keep, one row per location with a capacity.
+func (q *Querier) LocationOrdersOn(ctx context.Context, day time.Time) (map[string]int, error) {
+	rs, err := q.read.query(ctx, `SELECT location, orders FROM location_day_orders WHERE day = ? AND orders > 0`,
+		day.UTC().Format(time.DateOnly))
 	if err != nil {
 		return nil, err
 	}

@@ -144,8 +144,21 @@ func testOrderCaptureDuplicate(t *testing.T, s store.Store) {
 	mustInsertChannels(t, s, "web")
 	mustMove(t, s, newMove("leeds", "A", 10, 0, inventory.ReasonReceive, 0))
 	mustMove(t, s, newMove("leeds", "B", 10, 0, inventory.ReasonReceive, 0))
+	// With a daily capacity, leeds counts the orders it takes (migration
+	// 0015): a duplicate taken back must not leave a count behind.
+	leeds, err := s.LocationGet(ctx, "leeds")
+	ok(t, "get leeds", err)
+	leeds.DailyCapacity = 5
+	ok(t, "capacity", s.LocationUpdate(ctx, leeds))
+	wantDayCount := func(what string) {
+		t.Helper()
+		got, err := s.LocationOrdersOn(ctx, at(1))
+		ok(t, what, err)
+		equal(t, what+": orders leeds took today", got, map[string]int{"leeds": 1})
+	}
 	first := NewOrder("web", "DUP")
 	ok(t, "first", s.OrderCapture(ctx, captureParams(first, pk(first.Lines[0].ID, "A", "leeds", 2))))
+	wantDayCount("after the first capture")
 	eventsBefore, err := s.EventList(ctx, store.EventListParams{Limit: store.MaxLimit})
 	ok(t, "events", err)
 
@@ -185,12 +198,14 @@ func testOrderCaptureDuplicate(t *testing.T, s store.Store) {
 	_, err = s.OrderGet(ctx, o.ID)
 	wantKind(t, "the duplicate is not stored", err, orderly.KindNotFound)
 	booksStraight(t, s)
+	wantDayCount("after the duplicate in a transaction")
 
 	// Outside a transaction too.
 	o2 := NewOrder("web", "DUP")
 	wantIs(t, "duplicate outside a transaction", s.OrderCapture(ctx, captureParams(o2, pk(o2.Lines[0].ID, "A", "leeds", 1))), store.ErrDuplicate)
 	wantBalance(t, s, "leeds", "A", 10, 2)
 	booksStraight(t, s)
+	wantDayCount("after the duplicate outside a transaction")
 }
 
 // testOrderCaptureRefused captures an order whose picks do not fit:

@@ -1,11 +1,13 @@
 package storetest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/inventory"
+	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/routing"
 	"github.com/orderly-oms/orderly/store"
 )
@@ -28,29 +30,55 @@ func testLocationRouting(t *testing.T, s store.Store) {
 	equal(t, "updated location", got, l)
 }
 
-// testLocationOrdersSince counts distinct orders per location from the
-// allocations created at or after a time.
-func testLocationOrdersSince(t *testing.T, s store.Store) {
-	mustStock(t, s, []string{"leeds", "york"}, nil)
+// testLocationOrdersOn counts, per location with a daily capacity, the
+// distinct orders with an allocation made on a UTC day — kept by the
+// database as allocations are made and taken back, and counted afresh
+// when a location's capacity is switched on.
+func testLocationOrdersOn(t *testing.T, s store.Store) {
+	mustStock(t, s, []string{"leeds", "york", "hull"}, nil)
 	mustInsertChannels(t, s, "web")
-	o1 := mustInsertOrder(t, s, NewOrder("web", "C1"))
-	o2 := mustInsertOrder(t, s, NewOrder("web", "C2"))
-	o3 := mustInsertOrder(t, s, NewOrder("web", "C3"))
+	capacity := func(code string, n int) {
+		t.Helper()
+		l, err := s.LocationGet(ctx, code)
+		ok(t, "get "+code, err)
+		l.DailyCapacity = n
+		ok(t, "set capacity of "+code, s.LocationUpdate(ctx, l))
+	}
+	capacity("leeds", 10)
+	capacity("york", 5)
+	var os []*order.Order
+	for i := range 5 {
+		os = append(os, mustInsertOrder(t, s, NewOrder("web", fmt.Sprint("C", i))))
+	}
+	day := 24 * 60 // minutes: at(day) is the next UTC day (T0 is 09:26)
 	for _, a := range []*inventory.Allocation{
-		newAllocation(o1.ID, o1.Lines[0].ID, "TEE-RED-M", "leeds", 1, 1), // before
-		newAllocation(o2.ID, o2.Lines[0].ID, "TEE-RED-M", "leeds", 1, 10),
-		newAllocation(o2.ID, o2.Lines[1].ID, "MUG-01", "leeds", 1, 10),    // same order
-		newAllocation(o3.ID, o3.Lines[0].ID, "TEE-RED-M", "leeds", 0, 11), // released: still counts
-		newAllocation(o3.ID, o3.Lines[1].ID, "MUG-01", "york", 1, 12),
+		newAllocation(os[0].ID, os[0].Lines[0].ID, "TEE-RED-M", "leeds", 1, 1),
+		newAllocation(os[1].ID, os[1].Lines[0].ID, "TEE-RED-M", "leeds", 1, 10),
+		newAllocation(os[1].ID, os[1].Lines[1].ID, "MUG-01", "leeds", 1, 10),    // same order, same day: once
+		newAllocation(os[2].ID, os[2].Lines[0].ID, "TEE-RED-M", "leeds", 0, 11), // released: still counts
+		newAllocation(os[2].ID, os[2].Lines[1].ID, "MUG-01", "york", 1, 12),
+		newAllocation(os[3].ID, os[3].Lines[0].ID, "TEE-RED-M", "hull", 1, 12), // no capacity: not kept
+		newAllocation(os[4].ID, os[4].Lines[0].ID, "TEE-RED-M", "leeds", 1, day),
+		newAllocation(os[0].ID, os[0].Lines[1].ID, "MUG-01", "leeds", 1, day+1), // the same order the next day
 	} {
 		ok(t, "insert allocation", s.AllocationInsert(ctx, a))
 	}
-	got, err := s.LocationOrdersSince(ctx, at(10))
-	ok(t, "orders since", err)
-	equal(t, "orders since", got, map[string]int{"leeds": 2, "york": 1})
-	got, err = s.LocationOrdersSince(ctx, at(13))
-	ok(t, "orders since later", err)
-	equal(t, "orders since later", got, map[string]int{})
+	check := func(what string, n int, want map[string]int) {
+		t.Helper()
+		got, err := s.LocationOrdersOn(ctx, at(n))
+		ok(t, what, err)
+		equal(t, what, got, want)
+	}
+	check("today", 0, map[string]int{"leeds": 3, "york": 1})
+	check("late today", 600, map[string]int{"leeds": 3, "york": 1}) // any time of the day
+	check("tomorrow", day, map[string]int{"leeds": 2})
+	check("a day with none", 3*day, map[string]int{})
+
+	capacity("hull", 3) // counted from its allocations, every day
+	capacity("york", 0) // no longer kept
+	check("capacities changed", 0, map[string]int{"leeds": 3, "hull": 1})
+	capacity("york", 5) // on again: counted afresh
+	check("york on again", 0, map[string]int{"leeds": 3, "york": 1, "hull": 1})
 }
 
 // testRuleSets inserts, reads, lists and activates rule sets.

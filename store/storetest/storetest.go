@@ -96,7 +96,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ConcurrentAdjustments", testConcurrentAdjustments},
 		{"ConcurrentLockOrder", testConcurrentLockOrder},
 		{"LocationRouting", testLocationRouting},
-		{"LocationOrdersSince", testLocationOrdersSince},
+		{"LocationOrdersOn", testLocationOrdersOn},
 		{"RuleSets", testRuleSets},
 		{"RoutingDecisions", testRoutingDecisions},
 		{"FulfilmentOrders", testFulfilmentOrders},
