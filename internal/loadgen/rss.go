@@ -14,11 +14,7 @@ import (
 // where that cannot be read: another operating system, a process that has
 // gone, or one the caller may not inspect.
 func PeakRSS(pid int) (bytes int64, ok bool) {
-	path := "/proc/self/status"
-	if pid > 0 {
-		path = fmt.Sprintf("/proc/%d/status", pid)
-	}
-	f, err := os.Open(path) // #nosec G304 -- a /proc path built from a number
+	f, err := os.Open(procFile(pid, "status")) // #nosec G304 -- a /proc path built from a number
 	if err != nil {
 		return 0, false
 	}
@@ -50,11 +46,7 @@ func PeakRSS(pid int) (bytes int64, ok bool) {
 // Why: capacity planning needs the cost of a request as well as the
 // rate; where the cores are the limit, rate ≈ cores ÷ CPU per request.
 func ProcessCPU(pid int) (cpu time.Duration, ok bool) {
-	path := "/proc/self/stat"
-	if pid > 0 {
-		path = fmt.Sprintf("/proc/%d/stat", pid)
-	}
-	b, err := os.ReadFile(path) // #nosec G304 -- a /proc path built from a number
+	b, err := os.ReadFile(procFile(pid, "stat")) // #nosec G304 -- a /proc path built from a number
 	if err != nil {
 		return 0, false
 	}
@@ -88,4 +80,13 @@ func parseStatCPU(stat string) (time.Duration, bool) {
 		ticks += n
 	}
 	return time.Duration(ticks) * time.Second / userHZ, true
+}
+
+// procFile is the path of a process's file under /proc; pid 0 means this
+// process.
+func procFile(pid int, name string) string {
+	if pid > 0 {
+		return fmt.Sprintf("/proc/%d/%s", pid, name)
+	}
+	return "/proc/self/" + name
 }
