@@ -246,15 +246,9 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	} else {
 		rep.Orders, rep.OrdersPerS = res.Created, round(res.Rate(), 1)
 	}
-	switch {
-	case tg.st != nil:
-		rep.PeakRSSOf = "this process: the in-process server and the load generator together"
-		setRSS(rep, 0)
-	case o.serverPID > 0:
-		rep.PeakRSSOf = fmt.Sprintf("server process %d", o.serverPID)
-		setRSS(rep, o.serverPID)
-	default:
-		rep.PeakRSSOf = "unknown: give --server-pid for a server on this machine"
+	rep.PeakRSSOf = meter.of
+	if meter.pid >= 0 {
+		setRSS(rep, meter.pid)
 	}
 	meter.report(rep, res.Requests)
 	rep.Invariants = invariantsReport{Invariants: inv}
@@ -568,17 +562,22 @@ func startCPUProfile(path string) (stop func() error, err error) {
 }
 
 // costMeter takes the readings of what the measured run cost: the CPU
-// time of the process that serves (this one in-process, or --server-pid)
-// and, for an in-process SQLite server, the group-commit batches.
+// time of the process that serves and, for an in-process SQLite server,
+// the group-commit batches.
 type costMeter struct {
-	of      string
-	cpuPID  int
-	commits interface {
-		GroupCommitStats() sqlstore.GroupCommitStats
-	}
+	// pid is the serving process (0: this one, in-process; -1: unknown,
+	// a --target without --server-pid), and of says which it is.
+	pid        int
+	of         string
+	commits    groupCommitter
 	cpu0, cpu1 time.Duration
 	ok         bool
 	g0, g1     sqlstore.GroupCommitStats
+}
+
+// groupCommitter is a store that batches write transactions (SQLite's).
+type groupCommitter interface {
+	GroupCommitStats() sqlstore.GroupCommitStats
 }
 
 func newCostMeter(tg *target, serverPID int) *costMeter {
@@ -586,23 +585,18 @@ func newCostMeter(tg *target, serverPID int) *costMeter {
 	switch {
 	case tg.st != nil:
 		m.of = "this process: the in-process server and the load generator together"
-		if g, ok := tg.st.(interface {
-			GroupCommitStats() sqlstore.GroupCommitStats
-		}); ok {
-			m.commits = g
-		}
+		m.commits, _ = tg.st.(groupCommitter)
 	case serverPID > 0:
-		m.cpuPID, m.of = serverPID, fmt.Sprintf("server process %d", serverPID)
+		m.pid, m.of = serverPID, fmt.Sprintf("server process %d", serverPID)
 	default:
-		m.cpuPID = -1
-		m.of = "unknown: give --server-pid for a server on this machine"
+		m.pid, m.of = -1, "unknown: give --server-pid for a server on this machine"
 	}
 	return m
 }
 
 func (m *costMeter) start() {
-	if m.cpuPID >= 0 {
-		m.cpu0, m.ok = loadgen.ProcessCPU(m.cpuPID)
+	if m.pid >= 0 {
+		m.cpu0, m.ok = loadgen.ProcessCPU(m.pid)
 	}
 	if m.commits != nil {
 		m.g0 = m.commits.GroupCommitStats()
@@ -611,7 +605,7 @@ func (m *costMeter) start() {
 
 func (m *costMeter) stop() {
 	if m.ok {
-		m.cpu1, m.ok = loadgen.ProcessCPU(m.cpuPID)
+		m.cpu1, m.ok = loadgen.ProcessCPU(m.pid)
 	}
 	if m.commits != nil {
 		m.g1 = m.commits.GroupCommitStats()
@@ -623,7 +617,7 @@ func (m *costMeter) report(rep *benchReport, requests int64) {
 	if m.ok && requests > 0 {
 		ms := round(float64(m.cpu1-m.cpu0)/float64(time.Millisecond)/float64(requests), 3)
 		rep.CPUMSPerRequest = &ms
-	} else if m.cpuPID >= 0 {
+	} else if m.pid >= 0 {
 		rep.CPUOf = "unknown: " + m.of + " (/proc not readable)"
 	}
 	if b := m.g1.Batches - m.g0.Batches; b > 0 {
