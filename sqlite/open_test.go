@@ -145,6 +145,25 @@ func TestOutboxQueryPlan(t *testing.T) {
 	}
 }
 
+// TestSearchExactPlan pins the plan of the order search's exact arm:
+// the number, the external id through the unique (channel, external_id)
+// key once per channel (there is no index on external_id alone, migration
+// 0016) and the e-mail, each an index search — no scan of orders.
+func TestSearchExactPlan(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	plan := strings.Join(queryPlan(t, s, `SELECT o.number FROM orders o WHERE (o.number = ? OR `+sqlstore.OrderSearchExact+`)`,
+		5, "EXT-5", "a@example.com"), "\n")
+	for _, want := range []string{"MULTI-INDEX OR", "(number=?)", "(channel=? AND external_id=?)", "(customer_email_fold=?)"} {
+		if !strings.Contains(plan, want) {
+			t.Errorf("plan lacks %q:\n%s", want, plan)
+		}
+	}
+	if strings.Contains(plan, "SCAN o") {
+		t.Errorf("plan scans orders:\n%s", plan)
+	}
+}
+
 // TestWritesOutsideTxJoinBatches checks that a single-statement write made
 // outside a transaction runs in a group-commit batch rather than as a
 // transaction (and fsync) of its own on the writer.
