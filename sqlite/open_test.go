@@ -55,6 +55,16 @@ func TestPragmas(t *testing.T) {
 			}
 		}
 	}
+	for name, db := range map[string]*sql.DB{"writer": s.write, "reader": s.read} {
+		want := map[string]int{"writer": WALBackstopPages, "reader": 1000}[name]
+		var got int
+		if err := db.QueryRowContext(ctx, "PRAGMA wal_autocheckpoint").Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != want {
+			t.Errorf("%s: PRAGMA wal_autocheckpoint = %d, want %d", name, got, want)
+		}
+	}
 	if s.PoolStats().MaxOpen < 5 {
 		t.Errorf("pool stats %+v, want one writer and at least four readers", s.PoolStats())
 	}

@@ -16,6 +16,7 @@ import (
 	"io/fs"
 	"net/url"
 	"runtime"
+	"slices"
 	"strings"
 
 	sqlitedrv "modernc.org/sqlite"
@@ -34,6 +35,7 @@ type Store struct {
 	*sqlstore.Store
 	write   *sql.DB // one connection: SQLite has one writer at a time
 	read    *sql.DB // read-only connections for reads outside transactions
+	ckpt    *checkpointer
 	dialect *sqlstore.Dialect
 }
 
@@ -57,7 +59,8 @@ const GroupCommitMax = 64
 // go through a single connection whose transactions start with BEGIN
 // IMMEDIATE, taking the write lock up front rather than failing with
 // SQLITE_BUSY halfway; reads outside transactions use a pool of read-only
-// connections that WAL lets run beside the writer.
+// connections that WAL lets run beside the writer; one more connection
+// checkpoints the WAL in the background (checkpoint.go).
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || path == ":memory:" || strings.HasPrefix(path, "file:") || strings.ContainsAny(path, "?#") {
 		return nil, fmt.Errorf("sqlite: %q is not a plain file path", path)
@@ -74,8 +77,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		"_pragma": {"temp_store(memory)"},
 	}
 
+	// The checkpointer's connection: neither the writer's BEGIN IMMEDIATE
+	// nor the readers' query_only.
+	ckptDSN := path + "?" + params.Encode()
 	params.Set("_txlock", "immediate")
-	write, err := openDB(path + "?" + params.Encode())
+	writerParams := url.Values{}
+	for k, v := range params {
+		writerParams[k] = v
+	}
+	// The writer checkpoints by itself only as a backstop; see checkpoint.go.
+	writerParams["_pragma"] = slices.Concat(params["_pragma"], []string{fmt.Sprintf("wal_autocheckpoint(%d)", WALBackstopPages)})
+	write, err := openDB(path + "?" + writerParams.Encode())
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
@@ -106,6 +118,17 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		_ = read.Close()
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
+
+	ckpt, err := openDB(ckptDSN)
+	if err != nil {
+		_ = write.Close()
+		_ = read.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	ckpt.SetMaxOpenConns(1)
+	ckpt.SetMaxIdleConns(1)
+	ckpt.SetConnMaxLifetime(0)
+	ckpt.SetConnMaxIdleTime(0)
 
 	migrations, err := fs.Sub(migrationFiles, "migration")
 	if err != nil {
@@ -142,6 +165,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		// fsync) instead of queueing for the connection one by one.
 		GroupCommit: GroupCommitMax,
 	})
+	s.ckpt = startCheckpointer(ckpt, func() int64 { return s.GroupCommitStats().Batches }, CheckpointInterval)
 	return s, nil
 }
 
@@ -186,7 +210,7 @@ func (s *Store) PoolStats() store.PoolStats {
 
 // Close closes every connection.
 func (s *Store) Close() error {
-	return errors.Join(s.read.Close(), s.write.Close())
+	return errors.Join(s.ckpt.close(), s.read.Close(), s.write.Close())
 }
 
 // interpretError maps SQLite's result codes to orderly error kinds; see

@@ -1,0 +1,114 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Checkpoints copy the pages that commits appended to the WAL back into the
+// database file, so that the WAL can start again from its beginning. SQLite
+// runs one by itself inside the COMMIT that takes the WAL past
+// wal_autocheckpoint pages — on the one writer, which every capture waits
+// for. Measured under intake load, that checkpoint (reading the WAL,
+// writing the database file, its fsync) was about a third of the writer's
+// time in system calls (docs/benchmarks.md, eighth session).
+//
+// So a connection of its own checkpoints in the background (PASSIVE: it
+// never blocks the writer or the readers, and copies what it can), shortly
+// after commits, while the writer goes on appending; the writer's automatic
+// checkpoint stays as a backstop at a larger size (WALBackstopPages). Under
+// a steady stream of commits a passive checkpoint rarely finds the WAL
+// complete and unread, which is what lets it restart the log, so the
+// backstop still runs now and then — but finds most pages already copied.
+// Durability is unchanged: a commit is durable once its WAL frames are
+// synced, and a checkpoint cut short by a crash is finished by recovery.
+// See decision 0018.
+
+// CheckpointInterval is how often the background checkpointer looks for
+// commits since its last checkpoint.
+const CheckpointInterval = 50 * time.Millisecond
+
+// WALBackstopPages is the writer's wal_autocheckpoint: the WAL size, in
+// pages, at which a COMMIT checkpoints by itself (SQLite's default is 1,000).
+// It bounds the WAL (to about 16 MB of 4 KB pages plus one batch) should the
+// background checkpointer fall behind or be unable to restart the log.
+const WALBackstopPages = 4000
+
+// checkpointer runs passive checkpoints on a connection of its own.
+type checkpointer struct {
+	db      *sql.DB
+	commits func() int64 // write transactions committed so far
+	stop    chan struct{}
+	done    chan struct{}
+	closing sync.Once
+
+	runs   atomic.Int64 // checkpoints run
+	copied atomic.Int64 // the last one's count of WAL frames in the database
+}
+
+// CheckpointStats is what the background checkpointer has done: checkpoints
+// run, and how many of the WAL's frames the last one left copied into the
+// database file.
+type CheckpointStats struct {
+	Runs, Copied int64
+}
+
+// CheckpointStats returns the background checkpointer's counts so far.
+func (s *Store) CheckpointStats() CheckpointStats {
+	return CheckpointStats{Runs: s.ckpt.runs.Load(), Copied: s.ckpt.copied.Load()}
+}
+
+func startCheckpointer(db *sql.DB, commits func() int64, every time.Duration) *checkpointer {
+	c := &checkpointer{db: db, commits: commits, stop: make(chan struct{}), done: make(chan struct{})}
+	go c.loop(every)
+	return c
+}
+
+func (c *checkpointer) loop(every time.Duration) {
+	defer close(c.done)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	last := c.commits()
+	for {
+		select {
+		case <-c.stop:
+			return
+		case <-t.C:
+		}
+		n := c.commits()
+		if n == last {
+			continue // nothing appended since the last checkpoint
+		}
+		last = n
+		c.checkpoint()
+	}
+}
+
+// checkpoint runs one passive checkpoint. A failure is logged and the next
+// tick tries again: the writer's backstop keeps the WAL bounded meanwhile.
+func (c *checkpointer) checkpoint() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// busy: 1 if another checkpoint held the lock; frames: in the WAL;
+	// done: frames copied into the database (-1 both if not in WAL mode).
+	var busy, frames, done int64
+	err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+	if err != nil {
+		slog.Warn("sqlite: background checkpoint failed", "error", err)
+		return
+	}
+	c.runs.Add(1)
+	c.copied.Store(done)
+}
+
+// close stops the loop and closes the connection; closing again does
+// nothing.
+func (c *checkpointer) close() error {
+	c.closing.Do(func() { close(c.stop) })
+	<-c.done
+	return c.db.Close()
+}

@@ -1,0 +1,76 @@
+package sqlite
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/orderly-oms/orderly/store"
+)
+
+// TestBackgroundCheckpoint checks that commits are copied into the database
+// file by the background checkpointer, not by the writer: after a few
+// hundred pages of commits (well below the writer's backstop) the WAL's
+// frames are found checkpointed, and the writer never ran a checkpoint of
+// its own (its backstop is WALBackstopPages).
+func TestBackgroundCheckpoint(t *testing.T) {
+	t.Parallel()
+	s, path := openTest(t)
+	ctx := context.Background()
+	before := s.CheckpointStats()
+	// About 300 pages (a 6 KB record takes two 4 KB pages), committed
+	// through group commit as the service's writes are.
+	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	body := bytes.Repeat([]byte("x"), 6000)
+	for i := range 150 {
+		rec := &store.IdempotencyRecord{Scope: "test", Key: fmt.Sprint("k", i), RequestHash: "h",
+			Status: 201, Body: body, CreatedAt: now, LockedAt: now}
+		if err := s.IdempotencyComplete(ctx, rec); err != nil {
+			t.Fatalf("write %d: %v", i, err)
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st := s.CheckpointStats()
+		if st.Runs > before.Runs && st.Copied >= 300 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no background checkpoint copied the commits within 10 s: %+v (before %+v)", st, before)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The rows are in the database file itself: the file has grown by them.
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi.Size() < 150*6000 {
+		t.Errorf("database file is %d bytes after the checkpoint, want at least %d", fi.Size(), 150*6000)
+	}
+}
+
+// TestCheckpointerIdle checks that the checkpointer runs nothing while
+// nothing is committed, and that Close stops it (twice is harmless).
+func TestCheckpointerIdle(t *testing.T) {
+	t.Parallel()
+	s, _ := openTest(t)
+	time.Sleep(2 * CheckpointInterval) // let the migrations' commits be checkpointed
+	idle := s.CheckpointStats()
+	time.Sleep(5 * CheckpointInterval)
+	if got := s.CheckpointStats(); got.Runs != idle.Runs {
+		t.Errorf("checkpoints ran with nothing committed: %+v, then %+v", idle, got)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.ckpt.done:
+	default:
+		t.Error("the checkpointer still runs after Close")
+	}
+	_ = s.Close()
+}
