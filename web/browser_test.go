@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -79,10 +80,44 @@ func waitText(s string) chromedp.Action[chromedp.Void] {
 	return waitJS("document.body.innerText.includes(" + quoteJS(s) + ")")
 }
 
-// waitJS waits until a JavaScript expression is true. The timeout is
-// generous: CI runs these tests with the race detector on a busy machine.
+// waitJS waits until a JavaScript expression is true on a page that is
+// done changing: loaded, and with no htmx request, swap or settle under
+// way — so that the next step acts on the page the expression saw, not on
+// one htmx is about to replace (a summary clicked open just before the
+// swap comes back closed, and its input is then "not focusable").
+//
+// It evaluates the expression again every 25 ms rather than with
+// chromedp.Poll, whose in-page wait fails ("Cannot find context with
+// specified id") when a boosted form or a redirect replaces the document
+// under it; an evaluation that fails is tried again until the timeout. The
+// timeout is generous: CI runs these tests with the race detector on a
+// busy machine.
 func waitJS(expr string) chromedp.Action[chromedp.Void] {
-	return chromedp.Poll[chromedp.Void](expr, chromedp.WithPollingTimeout(60*time.Second))
+	full := `document.readyState === "complete" && !document.querySelector(".htmx-request, .htmx-swapping, .htmx-settling") && !!(` + expr + `)`
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(60 * time.Second)
+		var last error
+		for {
+			ok, err := chromedp.Evaluate[bool](full)(ctx, t)
+			if err == nil && ok {
+				return chromedp.Void{}, nil
+			}
+			if err != nil {
+				last = err
+			}
+			if time.Now().After(deadline) {
+				if last != nil {
+					return chromedp.Void{}, fmt.Errorf("waiting for %s: timeout; the last evaluation failed: %w", expr, last)
+				}
+				return chromedp.Void{}, fmt.Errorf("waiting for %s: timeout", expr)
+			}
+			select {
+			case <-ctx.Done():
+				return chromedp.Void{}, ctx.Err()
+			case <-time.After(25 * time.Millisecond):
+			}
+		}
+	}
 }
 
 func quoteJS(s string) string {
