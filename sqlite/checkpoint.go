@@ -45,6 +45,8 @@ type checkpointer struct {
 	stop    chan struct{}
 	done    chan struct{}
 	closing sync.Once
+	log     *slog.Logger
+	failing bool // the last checkpoint failed (logged once, not on every tick)
 
 	runs   atomic.Int64 // checkpoints run
 	copied atomic.Int64 // the last one's count of WAL frames in the database
@@ -63,7 +65,7 @@ func (s *Store) CheckpointStats() CheckpointStats {
 }
 
 func startCheckpointer(db *sql.DB, commits func() int64, every time.Duration) *checkpointer {
-	c := &checkpointer{db: db, commits: commits, stop: make(chan struct{}), done: make(chan struct{})}
+	c := &checkpointer{db: db, commits: commits, stop: make(chan struct{}), done: make(chan struct{}), log: slog.Default()}
 	go c.loop(every)
 	return c
 }
@@ -88,8 +90,9 @@ func (c *checkpointer) loop(every time.Duration) {
 	}
 }
 
-// checkpoint runs one passive checkpoint. A failure is logged and the next
-// tick tries again: the writer's backstop keeps the WAL bounded meanwhile.
+// checkpoint runs one passive checkpoint. A failure is logged when it
+// starts and when it ends, not on every tick, and the next tick tries
+// again: the writer's backstop keeps the WAL bounded meanwhile.
 func (c *checkpointer) checkpoint() {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -98,8 +101,15 @@ func (c *checkpointer) checkpoint() {
 	var busy, frames, done int64
 	err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
 	if err != nil {
-		slog.Warn("sqlite: background checkpoint failed", "error", err)
+		if !c.failing {
+			c.log.Warn("sqlite: background checkpoint failed; the writer checkpoints by itself until it works again", "error", err)
+			c.failing = true
+		}
 		return
+	}
+	if c.failing {
+		c.log.Info("sqlite: background checkpoints work again")
+		c.failing = false
 	}
 	c.runs.Add(1)
 	c.copied.Store(done)

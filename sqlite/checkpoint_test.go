@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,4 +75,38 @@ func TestCheckpointerIdle(t *testing.T) {
 		t.Error("the checkpointer still runs after Close")
 	}
 	_ = s.Close()
+}
+
+// TestCheckpointFailureLoggedOnce checks that a checkpointer that cannot
+// checkpoint says so once, not on every tick, and says when it works again.
+func TestCheckpointFailureLoggedOnce(t *testing.T) {
+	t.Parallel()
+	s, path := openTest(t)
+	c := s.ckpt
+	// Stop the loop, then drive checkpoint as the loop would: with a
+	// connection that cannot checkpoint (a closed one), then the real one.
+	c.closing.Do(func() { close(c.stop) })
+	<-c.done
+	var buf bytes.Buffer
+	c.log = slog.New(slog.NewTextHandler(&buf, nil))
+	good := c.db
+	bad, err := openDB(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = bad.Close()
+	c.db = bad
+	for range 3 {
+		c.checkpoint()
+	}
+	c.db = good
+	c.checkpoint()
+	c.checkpoint()
+	out := buf.String()
+	if n := strings.Count(out, "background checkpoint failed"); n != 1 {
+		t.Errorf("failure logged %d times, want once:\n%s", n, out)
+	}
+	if n := strings.Count(out, "work again"); n != 1 {
+		t.Errorf("recovery logged %d times, want once:\n%s", n, out)
+	}
 }
