@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"log/slog"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -48,20 +47,22 @@ type checkpointer struct {
 	log     *slog.Logger
 	failing bool // the last checkpoint failed (logged once, not on every tick)
 
-	runs   atomic.Int64 // checkpoints run
-	copied atomic.Int64 // the last one's count of WAL frames in the database
+	mu   sync.Mutex
+	last CheckpointStats
 }
 
 // CheckpointStats is what the background checkpointer has done: checkpoints
-// run, and how many of the WAL's frames the last one left copied into the
-// database file.
+// run, and after the last one the frames in the WAL and how many of them
+// are copied into the database file.
 type CheckpointStats struct {
-	Runs, Copied int64
+	Runs, Frames, Copied int64
 }
 
 // CheckpointStats returns the background checkpointer's counts so far.
 func (s *Store) CheckpointStats() CheckpointStats {
-	return CheckpointStats{Runs: s.ckpt.runs.Load(), Copied: s.ckpt.copied.Load()}
+	s.ckpt.mu.Lock()
+	defer s.ckpt.mu.Unlock()
+	return s.ckpt.last
 }
 
 func startCheckpointer(db *sql.DB, commits func() int64, every time.Duration) *checkpointer {
@@ -111,8 +112,9 @@ func (c *checkpointer) checkpoint() {
 		c.log.Info("sqlite: background checkpoints work again")
 		c.failing = false
 	}
-	c.runs.Add(1)
-	c.copied.Store(done)
+	c.mu.Lock()
+	c.last = CheckpointStats{Runs: c.last.Runs + 1, Frames: frames, Copied: done}
+	c.mu.Unlock()
 }
 
 // close stops the loop and closes the connection; closing again does
