@@ -13,8 +13,9 @@ import (
 // runs one by itself inside the COMMIT that takes the WAL past
 // wal_autocheckpoint pages — on the one writer, which every capture waits
 // for. Measured under intake load, that checkpoint (reading the WAL,
-// writing the database file, its fsync) was about a third of the writer's
-// time in system calls (docs/benchmarks.md, eighth session).
+// writing the database file, its fsync) was 43% of the writer's time in
+// system calls, and the writer spent a third of its time in system calls
+// (docs/benchmarks.md, eighth session).
 //
 // So a connection of its own checkpoints in the background (PASSIVE: it
 // never blocks the writer or the readers, and copies what it can), shortly

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"runtime"
 	"slices"
@@ -81,10 +82,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	// nor the readers' query_only.
 	ckptDSN := path + "?" + params.Encode()
 	params.Set("_txlock", "immediate")
-	writerParams := url.Values{}
-	for k, v := range params {
-		writerParams[k] = v
-	}
+	writerParams := maps.Clone(params)
 	// The writer checkpoints by itself only as a backstop; see checkpoint.go.
 	writerParams["_pragma"] = slices.Concat(params["_pragma"], []string{fmt.Sprintf("wal_autocheckpoint(%d)", WALBackstopPages)})
 	write, err := openDB(path + "?" + writerParams.Encode())
