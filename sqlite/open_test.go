@@ -198,6 +198,9 @@ func TestWritesOutsideTxJoinBatches(t *testing.T) {
 	if got := after.Transactions - before.Transactions; got != 2 {
 		t.Errorf("group commit ran %d transactions for two writes outside a transaction, want 2", got)
 	}
+	if after.Busy <= before.Busy {
+		t.Errorf("group commit's busy time did not grow over two writes: %v, then %v", before.Busy, after.Busy)
+	}
 }
 
 // TestAloneTransactionsRunOnTheirOwn queues transactions marked

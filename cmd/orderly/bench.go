@@ -153,10 +153,14 @@ type benchReport struct {
 	CPUOf           string   `json:"cpu_of"`
 	// TxPerCommit is, for an in-process SQLite server, how many write
 	// transactions each group-commit batch held during the measured run.
-	TxPerCommit *float64         `json:"tx_per_commit,omitempty"`
-	Seed        seedReport       `json:"seed"`
-	VerifyS     float64          `json:"verify_s"`
-	Invariants  invariantsReport `json:"invariants"`
+	TxPerCommit *float64 `json:"tx_per_commit,omitempty"`
+	// WriterBusy is, for an in-process SQLite server, the share of the
+	// measured run during which the one writer was running a batch: near 1,
+	// intake is as fast as the writer.
+	WriterBusy *float64         `json:"writer_busy,omitempty"`
+	Seed       seedReport       `json:"seed"`
+	VerifyS    float64          `json:"verify_s"`
+	Invariants invariantsReport `json:"invariants"`
 }
 
 type seedReport struct {
@@ -344,7 +348,11 @@ func printBench(w io.Writer, r *benchReport) error {
 		fmt.Fprintf(tw, "cpu\t%s\n", r.CPUOf)
 	}
 	if r.TxPerCommit != nil {
-		fmt.Fprintf(tw, "group commit\t%.1f transactions per COMMIT\n", *r.TxPerCommit)
+		fmt.Fprintf(tw, "group commit\t%.1f transactions per COMMIT", *r.TxPerCommit)
+		if r.WriterBusy != nil {
+			fmt.Fprintf(tw, "; the writer busy %.0f%% of the run", 100**r.WriterBusy)
+		}
+		fmt.Fprintln(tw)
 	}
 	verdict := "ok"
 	if !r.Invariants.OK {
@@ -573,6 +581,7 @@ type costMeter struct {
 	cpu0, cpu1 time.Duration
 	ok         bool
 	g0, g1     sqlstore.GroupCommitStats
+	t0, t1     time.Time // the measured run's wall clock
 }
 
 // groupCommitter is a store that batches write transactions (SQLite's).
@@ -601,12 +610,14 @@ func (m *costMeter) start() {
 	if m.commits != nil {
 		m.g0 = m.commits.GroupCommitStats()
 	}
+	m.t0 = time.Now()
 }
 
 func (m *costMeter) stop() {
 	if m.ok {
 		m.cpu1, m.ok = loadgen.ProcessCPU(m.pid)
 	}
+	m.t1 = time.Now()
 	if m.commits != nil {
 		m.g1 = m.commits.GroupCommitStats()
 	}
@@ -623,5 +634,9 @@ func (m *costMeter) report(rep *benchReport, requests int64) {
 	if b := m.g1.Batches - m.g0.Batches; b > 0 {
 		tx := round(float64(m.g1.Transactions-m.g0.Transactions)/float64(b), 1)
 		rep.TxPerCommit = &tx
+		if wall := m.t1.Sub(m.t0); wall > 0 {
+			busy := round(float64(m.g1.Busy-m.g0.Busy)/float64(wall), 2)
+			rep.WriterBusy = &busy
+		}
 	}
 }

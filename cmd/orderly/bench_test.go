@@ -28,6 +28,7 @@ type benchJSON struct {
 	CPUMSPerRequest *float64           `json:"cpu_ms_per_request"`
 	CPUOf           string             `json:"cpu_of"`
 	TxPerCommit     *float64           `json:"tx_per_commit"`
+	WriterBusy      *float64           `json:"writer_busy"`
 	LatencyMS       map[string]float64 `json:"latency_ms"`
 	Invariants      struct {
 		OK            bool     `json:"ok"`
@@ -88,6 +89,11 @@ func TestBench(t *testing.T) {
 				if got := r.TxPerCommit != nil; got != (name == "sqlite") || got && *r.TxPerCommit < 1 {
 					t.Errorf("uniform on %s: transactions per COMMIT %v", name, r.TxPerCommit)
 				}
+				// The writer ran batches for part of the run, and not for
+				// more than all of it.
+				if got := r.WriterBusy != nil; got != (name == "sqlite") || got && (*r.WriterBusy <= 0 || *r.WriterBusy > 1.01) {
+					t.Errorf("uniform on %s: writer busy %v", name, r.WriterBusy)
+				}
 			})
 			t.Run("warm-up", func(t *testing.T) {
 				// The warm-up's orders are verified too, but not counted.
@@ -123,7 +129,7 @@ func TestBenchText(t *testing.T) {
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "ms per request", "transactions per COMMIT", "exactly 5 units allocated"} {
+	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "ms per request", "transactions per COMMIT", "the writer busy", "exactly 5 units allocated"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}

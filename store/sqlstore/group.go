@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/orderly-oms/orderly/store"
 )
@@ -41,12 +42,15 @@ type committer struct {
 	leading bool
 
 	batches, transactions atomic.Int64 // run so far, for GroupCommitStats
+	busy                  atomic.Int64 // nanoseconds spent running batches
 }
 
 // GroupCommitStats counts what group commit has run: database transactions
-// (batches) and the callers' transactions in them.
+// (batches), the callers' transactions in them, and the time spent running
+// batches — from BEGIN to the end of COMMIT, the one writer's busy time.
 type GroupCommitStats struct {
 	Batches, Transactions int64
+	Busy                  time.Duration
 }
 
 // GroupCommitStats returns the counts so far; zero without group commit.
@@ -54,7 +58,8 @@ func (s *Store) GroupCommitStats() GroupCommitStats {
 	if s.group == nil {
 		return GroupCommitStats{}
 	}
-	return GroupCommitStats{Batches: s.group.batches.Load(), Transactions: s.group.transactions.Load()}
+	return GroupCommitStats{Batches: s.group.batches.Load(), Transactions: s.group.transactions.Load(),
+		Busy: time.Duration(s.group.busy.Load())}
 }
 
 // txRequest is one caller's transaction waiting in, or run by, a batch.
@@ -171,6 +176,8 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 	ctx := context.Background()
 	g.batches.Add(1)
 	g.transactions.Add(int64(len(batch)))
+	start := time.Now()
+	defer func() { g.busy.Add(int64(time.Since(start))) }()
 	tx, err := s.cfg.Begin(ctx)
 	if err != nil {
 		err = fmt.Errorf("begin: %w", s.cfg.Dialect.Interpret(err))
