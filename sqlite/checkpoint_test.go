@@ -54,12 +54,26 @@ func TestBackgroundCheckpoint(t *testing.T) {
 	}
 }
 
-// TestCheckpointerIdle checks that the checkpointer runs nothing while
-// nothing is committed, and that Close stops it (twice is harmless).
+// TestCheckpointerIdle checks that a commit is followed by one checkpoint
+// and then nothing while nothing is committed, and that Close stops the
+// checkpointer (twice is harmless).
 func TestCheckpointerIdle(t *testing.T) {
 	t.Parallel()
 	s, _ := openTest(t)
-	time.Sleep(2 * CheckpointInterval) // let the migrations' commits be checkpointed
+	// One commit through group commit, and the checkpoint that follows it.
+	now := time.Date(2025, 3, 1, 9, 0, 0, 0, time.UTC)
+	rec := &store.IdempotencyRecord{Scope: "test", Key: "k", RequestHash: "h", Status: 201, Body: []byte(`{}`), CreatedAt: now, LockedAt: now}
+	if err := s.IdempotencyComplete(context.Background(), rec); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for s.CheckpointStats().Runs == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no checkpoint ran after a commit within 10 s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Then nothing more while nothing is committed.
 	idle := s.CheckpointStats()
 	time.Sleep(5 * CheckpointInterval)
 	if got := s.CheckpointStats(); got.Runs != idle.Runs {
