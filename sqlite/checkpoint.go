@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -45,8 +46,8 @@ type checkpointer struct {
 	stop    chan struct{}
 	done    chan struct{}
 	closing sync.Once
-	log     *slog.Logger
-	failing bool // the last checkpoint failed (logged once, not on every tick)
+	log     atomic.Pointer[slog.Logger] // nil: slog's default (see SetLogger)
+	failing bool                        // the last checkpoint failed (logged once, not on every tick)
 
 	mu   sync.Mutex
 	last CheckpointStats
@@ -59,6 +60,10 @@ type CheckpointStats struct {
 	Runs, Frames, Copied int64
 }
 
+// SetLogger sets where the store reports trouble that no caller sees (the
+// background checkpointer's); until then, slog's default logger.
+func (s *Store) SetLogger(l *slog.Logger) { s.ckpt.log.Store(l) }
+
 // CheckpointStats returns the background checkpointer's counts so far.
 func (s *Store) CheckpointStats() CheckpointStats {
 	s.ckpt.mu.Lock()
@@ -67,7 +72,7 @@ func (s *Store) CheckpointStats() CheckpointStats {
 }
 
 func startCheckpointer(db *sql.DB, commits func() int64, every time.Duration) *checkpointer {
-	c := &checkpointer{db: db, commits: commits, stop: make(chan struct{}), done: make(chan struct{}), log: slog.Default()}
+	c := &checkpointer{db: db, commits: commits, stop: make(chan struct{}), done: make(chan struct{})}
 	go c.loop(every)
 	return c
 }
@@ -102,15 +107,19 @@ func (c *checkpointer) checkpoint() {
 	// done: frames copied into the database (-1 both if not in WAL mode).
 	var busy, frames, done int64
 	err := c.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &frames, &done)
+	log := c.log.Load()
+	if log == nil {
+		log = slog.Default()
+	}
 	if err != nil {
 		if !c.failing {
-			c.log.Warn("sqlite: background checkpoint failed; the writer checkpoints by itself until it works again", "error", err)
+			log.Warn("sqlite: background checkpoint failed; the writer checkpoints by itself until it works again", "error", err)
 			c.failing = true
 		}
 		return
 	}
 	if c.failing {
-		c.log.Info("sqlite: background checkpoints work again")
+		log.Info("sqlite: background checkpoints work again")
 		c.failing = false
 	}
 	c.mu.Lock()

@@ -101,7 +101,7 @@ func TestCheckpointFailureLoggedOnce(t *testing.T) {
 	c.closing.Do(func() { close(c.stop) })
 	<-c.done
 	var buf bytes.Buffer
-	c.log = slog.New(slog.NewTextHandler(&buf, nil))
+	s.SetLogger(slog.New(slog.NewTextHandler(&buf, nil)))
 	good := c.db
 	bad, err := openDB(path)
 	if err != nil {

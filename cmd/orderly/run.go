@@ -262,7 +262,7 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 	}
 	warnWithoutAutovacuum(ctx, st, log)
 	if l, ok := st.(interface{ SetLogger(*slog.Logger) }); ok {
-		l.SetLogger(log) // the PostgreSQL store's stock listener
+		l.SetLogger(log) // PostgreSQL's stock listener, SQLite's background checkpointer
 	}
 	if c, ok := st.(interface{ StockChannel() string }); ok {
 		// For an operator whose own SQL changed stock: a notice of '*' on
