@@ -143,7 +143,7 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 	}
 	// With a plan, everything the transaction stores is built now, out of
 	// the writer: the counters, the events and their JSON, the routing
-	// decision, the fulfilment orders.
+	// decision, the fulfilment orders, and the store's encoding of them.
 	var prepared *store.CaptureParams
 	var preparedOrder order.Order
 	if pre != nil {
@@ -151,6 +151,9 @@ func (s *Service) capture(ctx context.Context, view *store.IntakeView, o *order.
 		preparedOrder.Lines = slices.Clone(input.Lines)
 		p, err := s.captureParams(&preparedOrder, pre, opt, now)
 		if err != nil {
+			return nil, false, err
+		}
+		if err := s.store.PrepareCapture(&p); err != nil {
 			return nil, false, err
 		}
 		prepared = &p

@@ -84,6 +84,12 @@ type Store interface {
 	// returns nil.
 	InTx(ctx context.Context, fn func(tx Querier) error) error
 
+	// PrepareCapture checks and encodes p for OrderCapture (p.Prepared),
+	// or returns the error OrderCapture would for bad JSON. It reads and
+	// writes nothing: call it before InTx, so that the transaction (on
+	// SQLite, its one writer) does only what must be done inside.
+	PrepareCapture(p *CaptureParams) error
+
 	// Migrate applies every pending migration, each in its own transaction.
 	Migrate(ctx context.Context) error
 	// MigrationStatus lists every known migration and whether it is applied.
@@ -514,6 +520,11 @@ type CaptureParams struct {
 	// Actor and At are the reserve movements' actor and time.
 	Actor string
 	At    time.Time
+	// Prepared is the backend's encoding of these parameters, checked,
+	// made by Store.PrepareCapture; nil: OrderCapture encodes them
+	// itself. It describes the parameters as they were prepared: change
+	// them and prepare again.
+	Prepared any
 }
 
 // WebhookDelivery is one processed inbound webhook delivery: the platform's

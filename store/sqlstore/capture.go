@@ -41,29 +41,26 @@ func (q *Querier) OrderCapture(ctx context.Context, p store.CaptureParams) error
 			return err
 		}
 	}
+	pc, ok := p.Prepared.(*preparedCapture)
+	if !ok {
+		var err error
+		if pc, err = prepareCapture(&p); err != nil {
+			return err
+		}
+	}
 	events := p.Events
 	if p.Created != nil {
-		if !isObject(p.Created.Data) {
-			return orderly.Invalid("data", "of the order's creation event must be a JSON object")
-		}
 		events = append([]*orderly.Event{p.Created}, p.Events...)
 	}
-	j, err := encodeOrder(o)
-	if err != nil {
-		return err
-	}
-	err = q.inTx(ctx, func(c conn) error {
+	err := q.inTx(ctx, func(c conn) error {
 		if q.d.WritableCTE && q.d.OrderNumberTaken == "" && len(o.Lines) <= lineChunk &&
 			len(events) <= eventChunk && (r == nil || r.fitsOne()) && len(p.Fulfilment) <= eventChunk {
-			extra, err := captureExtras(p)
-			if err != nil {
-				return err
-			}
-			if ok, err := q.capturePipelined(ctx, c, p, r, j, events, extra); ok {
+			extra := captureExtras(p, pc)
+			if ok, err := q.capturePipelined(ctx, c, p, r, pc, events, extra); ok {
 				return err
 			}
 		}
-		return q.captureSteps(ctx, c, p, r, events)
+		return q.captureSteps(ctx, c, p, r, events, pc)
 	})
 	if err != nil {
 		return fmt.Errorf("capture order: %w", err)
@@ -71,8 +68,54 @@ func (q *Querier) OrderCapture(ctx context.Context, p store.CaptureParams) error
 	return nil
 }
 
+// preparedCapture is what OrderCapture stores beside the rows' plain
+// values, encoded and checked (CaptureParams.Prepared).
+type preparedCapture struct {
+	order      orderJSON
+	created    numbered     // with CaptureParams.Created
+	decision   decisionText // with CaptureParams.Decision
+	fulfilment []string     // each fulfilment order's lines
+}
+
+// PrepareCapture implements store.Store.
+func (s *Store) PrepareCapture(p *store.CaptureParams) error {
+	pc, err := prepareCapture(p)
+	if err != nil {
+		return err
+	}
+	p.Prepared = pc
+	return nil
+}
+
+// prepareCapture encodes and checks p's JSON.
+func prepareCapture(p *store.CaptureParams) (*preparedCapture, error) {
+	var pc preparedCapture
+	var err error
+	if pc.order, err = encodeOrder(p.Order); err != nil {
+		return nil, err
+	}
+	if p.Created != nil {
+		if pc.created, err = newNumbered(p.Created.Data); err != nil {
+			return nil, err
+		}
+	}
+	if p.Decision != nil {
+		if pc.decision.explanation, pc.decision.input, err = decisionJSON(p.Decision); err != nil {
+			return nil, err
+		}
+	}
+	for _, f := range p.Fulfilment {
+		lines, err := jsonText(f.Lines)
+		if err != nil {
+			return nil, err
+		}
+		pc.fulfilment = append(pc.fulfilment, lines)
+	}
+	return &pc, nil
+}
+
 // captureSteps is OrderCapture one statement after another.
-func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParams, r *reservation, events []*orderly.Event) error {
+func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParams, r *reservation, events []*orderly.Event, pc *preparedCapture) error {
 	tx := &Querier{d: q.d, read: c, write: c}
 	o := p.Order
 	if r != nil {
@@ -95,7 +138,7 @@ func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParam
 			}
 		}
 	}
-	if err := tx.OrderInsert(ctx, o); err != nil {
+	if err := tx.orderInsert(ctx, o, pc.order); err != nil {
 		if errors.Is(err, store.ErrDuplicate) && r != nil {
 			if uerr := r.unreserve(ctx, c); uerr != nil {
 				return uerr
@@ -104,20 +147,14 @@ func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParam
 		return err
 	}
 	if p.Created != nil {
-		data, err := withNumber(p.Created.Data, o.Number)
-		if err != nil {
-			return err
-		}
-		p.Created.Data = data
+		p.Created.Data = pc.created.with(o.Number)
 	}
 	if p.Decision != nil {
-		d := *p.Decision
-		d.OrderID = o.ID
-		if err := tx.RoutingDecisionInsert(ctx, &d); err != nil {
+		if err := tx.routingDecisionInsert(ctx, o.ID, p.Decision, pc.decision); err != nil {
 			return err
 		}
 	}
-	if err := tx.FulfilmentOrderInsert(ctx, p.Fulfilment...); err != nil {
+	if err := tx.fulfilmentOrderInsert(ctx, p.Fulfilment, pc.fulfilment); err != nil {
 		return err
 	}
 	if err := tx.EventInsert(ctx, events...); err != nil {
@@ -132,7 +169,7 @@ func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParam
 
 // capturePipelined is OrderCapture in one round trip; see OrderCapture.
 // ok is false if the connection cannot send a pipeline.
-func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureParams, r *reservation, j orderJSON, events []*orderly.Event, extra []Stmt) (ok bool, err error) {
+func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureParams, r *reservation, pc *preparedCapture, events []*orderly.Event, extra []Stmt) (ok bool, err error) {
 	o := p.Order
 	nPicks := 0
 	if r != nil {
@@ -142,7 +179,7 @@ func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureP
 	insert := `INSERT INTO orders (` + insertOrderColumns + `) SELECT ` + q.orderValues() + `
 		WHERE (SELECT count(*) FROM allocations WHERE order_id = ?) = ?
 		ON CONFLICT DO NOTHING RETURNING number`
-	orderQuery, orderArgs := fusedOrderInsert(insert, append(orderArgs(o, j), o.ID, nPicks), o)
+	orderQuery, orderArgs := fusedOrderInsert(insert, append(orderArgs(o, pc.order), o.ID, nPicks), o)
 	// The events, only if the order is there, the creation event with its number.
 	eventArgs := make([]any, 0, 10*len(events)+1)
 	for i, e := range events {
@@ -216,11 +253,7 @@ func (q *Querier) capturePipelined(ctx context.Context, c conn, p store.CaptureP
 			}
 		}
 		if p.Created != nil {
-			data, err := withNumber(p.Created.Data, o.Number)
-			if err != nil {
-				return true, err
-			}
-			p.Created.Data = data
+			p.Created.Data = pc.created.with(o.Number)
 		}
 		return true, nil
 	}
@@ -302,52 +335,80 @@ func readCapture(br *batchResults, r *reservation, events []*orderly.Event, chan
 	return res, nil
 }
 
-// isObject says data is empty (read as {}) or a JSON object.
-func isObject(data []byte) bool {
-	d := bytes.TrimLeft(data, " \t\r\n")
-	return len(d) == 0 || d[0] == '{' && json.Valid(d)
-}
+// numbered is the creation event's data split around its member
+// "number", which only the capture's transaction knows: before ends with
+// `"number":`, after holds the rest. with joins them without parsing
+// again.
+type numbered struct{ before, after []byte }
 
-// withNumber returns the JSON object data with its member "number" set.
-func withNumber(data []byte, number int64) ([]byte, error) {
+// newNumbered checks that data is empty (read as {}) or a JSON object and
+// splits it for its member "number" — what json.Marshal of the object
+// with "number" set would write (members sorted by name, compact).
+func newNumbered(data []byte) (numbered, error) {
 	m := map[string]json.RawMessage{}
 	if len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, &m); err != nil || m == nil {
-			return nil, orderly.Invalid("data", "of the order's creation event must be a JSON object")
+			return numbered{}, orderly.Invalid("data", "of the order's creation event must be a JSON object")
 		}
 	}
-	m["number"] = json.RawMessage(strconv.FormatInt(number, 10))
-	return json.Marshal(m)
+	delete(m, "number")
+	below, above := map[string]json.RawMessage{}, map[string]json.RawMessage{}
+	for k, v := range m {
+		if k < "number" {
+			below[k] = v
+		} else {
+			above[k] = v
+		}
+	}
+	lo, err := json.Marshal(below)
+	if err != nil {
+		return numbered{}, orderly.Invalid("data", "of the order's creation event must be a JSON object")
+	}
+	hi, err := json.Marshal(above)
+	if err != nil {
+		return numbered{}, orderly.Invalid("data", "of the order's creation event must be a JSON object")
+	}
+	n := numbered{before: lo[:len(lo)-1]} // without its '}'
+	if len(below) > 0 {
+		n.before = append(n.before, ',')
+	}
+	n.before = append(n.before, `"number":`...)
+	if len(above) > 0 {
+		n.after = append([]byte{','}, hi[1:]...) // without its '{'
+	} else {
+		n.after = []byte{'}'}
+	}
+	return n, nil
+}
+
+// with returns the data with "number" set to number.
+func (n numbered) with(number int64) []byte {
+	out := make([]byte, 0, len(n.before)+20+len(n.after))
+	out = append(out, n.before...)
+	out = strconv.AppendInt(out, number, 10)
+	return append(out, n.after...)
 }
 
 // captureExtras returns the statements that store p's routing decision
 // and fulfilment orders in capturePipelined's pipeline, after the order:
 // each joined to the order's row, so that they are stored only if the
-// order was (not after a refusal, not for a duplicate). It checks their
-// JSON and assigns missing fulfilment order ids.
-func captureExtras(p store.CaptureParams) ([]Stmt, error) {
+// order was (not after a refusal, not for a duplicate), with pc's JSON. It
+// assigns the fulfilment orders' missing ids.
+func captureExtras(p store.CaptureParams, pc *preparedCapture) []Stmt {
 	var out []Stmt
 	o := p.Order
 	if d := p.Decision; d != nil {
-		explanation, input, err := decisionJSON(d)
-		if err != nil {
-			return nil, err
-		}
 		out = append(out, Stmt{Query: `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at)
 			SELECT id, CAST(? AS integer), CAST(? AS json), CAST(? AS json), CAST(? AS timestamptz) FROM orders WHERE id = ?`,
-			Args: []any{d.RuleSetVersion, explanation, input, d.CreatedAt, o.ID}})
+			Args: []any{d.RuleSetVersion, pc.decision.explanation, pc.decision.input, d.CreatedAt, o.ID}})
 	}
 	if len(p.Fulfilment) > 0 {
 		args := make([]any, 0, 8*len(p.Fulfilment)+1)
-		for _, f := range p.Fulfilment {
+		for i, f := range p.Fulfilment {
 			if f.ID == "" {
 				f.ID = orderly.NewID()
 			}
-			lines, err := jsonText(f.Lines)
-			if err != nil {
-				return nil, err
-			}
-			args = append(args, f.ID, f.Location, string(f.Status), string(f.RejectReason), lines, f.CreatedAt, f.UpdatedAt, f.Version)
+			args = append(args, f.ID, f.Location, string(f.Status), string(f.RejectReason), pc.fulfilment[i], f.CreatedAt, f.UpdatedAt, f.Version)
 		}
 		args = append(args, o.ID)
 		out = append(out, Stmt{Query: `INSERT INTO fulfilment_orders (` + foColumns + `)
@@ -357,5 +418,5 @@ func captureExtras(p store.CaptureParams) ([]Stmt, error) {
 				AS v (id, location, status, reject_reason, lines, created_at, updated_at, version)
 			CROSS JOIN (SELECT id FROM orders WHERE id = ?) AS o`, Args: args})
 	}
-	return out, nil
+	return out
 }

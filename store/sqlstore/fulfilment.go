@@ -36,20 +36,29 @@ func scanFulfilmentOrder(s scanner) (*fulfilment.FulfilmentOrder, error) {
 
 // FulfilmentOrderInsert implements store.Querier.
 func (q *Querier) FulfilmentOrderInsert(ctx context.Context, fos ...*fulfilment.FulfilmentOrder) error {
+	lines := make([]string, len(fos))
+	for i, f := range fos {
+		var err error
+		if lines[i], err = jsonText(f.Lines); err != nil {
+			return err
+		}
+	}
+	return q.fulfilmentOrderInsert(ctx, fos, lines)
+}
+
+// fulfilmentOrderInsert is FulfilmentOrderInsert with each order's lines
+// as JSON.
+func (q *Querier) fulfilmentOrderInsert(ctx context.Context, fos []*fulfilment.FulfilmentOrder, lines []string) error {
 	if len(fos) == 0 {
 		return nil
 	}
 	return q.inTx(ctx, func(c conn) error {
-		for _, f := range fos {
+		for i, f := range fos {
 			if f.ID == "" {
 				f.ID = orderly.NewID()
 			}
-			lines, err := jsonText(f.Lines)
-			if err != nil {
-				return err
-			}
 			n, err := c.exec(ctx, `INSERT INTO fulfilment_orders (`+foColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				f.ID, f.OrderID, f.Location, string(f.Status), string(f.RejectReason), lines, f.CreatedAt, f.UpdatedAt, f.Version)
+				f.ID, f.OrderID, f.Location, string(f.Status), string(f.RejectReason), lines[i], f.CreatedAt, f.UpdatedAt, f.Version)
 			if orderly.KindOf(err) == orderly.KindInvalid {
 				return orderly.Errorf(orderly.KindInvalid, "fulfilment order %s: order %s or location %q does not exist, or a field breaks a rule", f.ID, f.OrderID, f.Location)
 			}

@@ -387,12 +387,17 @@ const lineChunk = 50
 
 // OrderInsert implements store.Querier.
 func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
-	if len(o.Lines) == 0 {
-		return orderly.Invalid("lines", "must have at least one line")
-	}
 	j, err := encodeOrder(o)
 	if err != nil {
 		return err
+	}
+	return q.orderInsert(ctx, o, j)
+}
+
+// orderInsert is OrderInsert with o's JSON j.
+func (q *Querier) orderInsert(ctx context.Context, o *order.Order, j orderJSON) error {
+	if len(o.Lines) == 0 {
+		return orderly.Invalid("lines", "must have at least one line")
 	}
 	insert := `INSERT INTO orders (` + insertOrderColumns + `) VALUES (` + q.orderValues() + `) ON CONFLICT DO NOTHING RETURNING number`
 	var number int64
@@ -414,7 +419,7 @@ func (q *Querier) OrderInsert(ctx context.Context, o *order.Order) error {
 		o.Number = number
 		return nil
 	}
-	err = q.inTx(ctx, func(c conn) error {
+	err := q.inTx(ctx, func(c conn) error {
 		err := c.queryRow(ctx, insert, orderArgs(o, j)...).Scan(&number)
 		switch {
 		case orderly.KindOf(err) == orderly.KindInvalid: // the one foreign key

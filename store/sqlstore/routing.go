@@ -146,12 +146,24 @@ func (q *Querier) RuleSetActivate(ctx context.Context, version int, at time.Time
 
 // RoutingDecisionInsert implements store.Querier.
 func (q *Querier) RoutingDecisionInsert(ctx context.Context, d *store.RoutingDecision) error {
-	explanation, input, err := decisionJSON(d)
-	if err != nil {
+	var t decisionText
+	var err error
+	if t.explanation, t.input, err = decisionJSON(d); err != nil {
 		return err
 	}
-	_, err = q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at) VALUES (?, ?, ?, ?, ?)`,
-		d.OrderID, d.RuleSetVersion, explanation, input, d.CreatedAt)
+	return q.routingDecisionInsert(ctx, d.OrderID, d, t)
+}
+
+// decisionText is a routing decision's JSON as stored, checked.
+type decisionText struct {
+	explanation string
+	input       *string
+}
+
+// routingDecisionInsert stores d for orderID with its checked JSON t.
+func (q *Querier) routingDecisionInsert(ctx context.Context, orderID string, d *store.RoutingDecision, t decisionText) error {
+	_, err := q.write.exec(ctx, `INSERT INTO routing_decisions (order_id, version, explanation, input, created_at) VALUES (?, ?, ?, ?, ?)`,
+		orderID, d.RuleSetVersion, t.explanation, t.input, d.CreatedAt)
 	return err
 }
 

@@ -135,6 +135,36 @@ func testOrderCapture(t *testing.T, s store.Store) {
 	wantKind(t, "creation data not an object", s.OrderCapture(ctx, p3), orderly.KindInvalid)
 	_, err = s.OrderGet(ctx, o3.ID)
 	wantKind(t, "nothing stored", err, orderly.KindNotFound)
+
+	// Prepared before the transaction, as the service does: the same rows.
+	o4 := NewOrder("web", "CAP4")
+	o4.Lines[0].Allocated = 1
+	p4 := captureParams(o4, pk(o4.Lines[0].ID, "A", "leeds", 1))
+	ok(t, "prepare", s.PrepareCapture(&p4))
+	ok(t, "capture prepared", s.InTx(ctx, func(tx store.Querier) error { return tx.OrderCapture(ctx, p4) }))
+	equal(t, "stored prepared order", getOrderEveryWay(t, s, o4), o4)
+	wantCaptureExtras(t, s, p4, true)
+	es = orderEvents(t, s, o4.ID)
+	if len(es) != 2 || !jsonEqual(es[0].Data, p4.Created.Data) {
+		t.Fatalf("events %s, want order.created with %s and order.allocated", show(es), p4.Created.Data)
+	}
+	data = nil
+	ok(t, "prepared created data", json.Unmarshal(es[0].Data, &data))
+	if data["number"] != float64(o4.Number) || data["channel"] != "web" || o4.Number <= o2.Number {
+		t.Errorf("order.created data %s, want the channel and number %d", es[0].Data, o4.Number)
+	}
+	wantBalance(t, s, "leeds", "A", 10, 2)
+
+	// Preparing refuses what capturing would.
+	p5 := captureParams(NewOrder("web", "CAP5"), pk(o4.Lines[0].ID, "A", "leeds", 1))
+	p5.Decision.Explanation = []byte(`{"summary":`)
+	wantKind(t, "decision not JSON", s.PrepareCapture(&p5), orderly.KindInvalid)
+	p5 = captureParams(NewOrder("web", "CAP5"))
+	p5.Created.Data = []byte(`"x"`)
+	wantKind(t, "prepared creation data not an object", s.PrepareCapture(&p5), orderly.KindInvalid)
+	if p5.Prepared != nil {
+		t.Errorf("a refused preparation left %v", p5.Prepared)
+	}
 }
 
 // testOrderCaptureDuplicate captures an order a channel already has: the
