@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/rand"
+	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/internal/baseline"
 	"github.com/orderly-oms/orderly/internal/loadgen"
 	"github.com/orderly-oms/orderly/service"
 	"github.com/orderly-oms/orderly/store"
@@ -43,6 +45,7 @@ type benchOptions struct {
 	serverPID    int
 	json         bool
 	cpuProfile   string
+	baseline     time.Duration
 	cfg          loadgen.Config
 	durationFlag bool // --duration was given
 }
@@ -62,6 +65,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	fs.IntVar(&o.serverPID, "server-pid", 0, "with --target on this machine: the server's process id, to report its peak RSS")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (in-process: server and load generator; go tool pprof FILE)")
+	fs.DurationVar(&o.baseline, "baseline", 0, "first measure, this long, the bare transaction the intake targets are stated against (one order, three lines, three reservations; 8 connections) on the same backend (0: not)")
 	mode := fs.String("mode", string(loadgen.ModeUniform), "uniform, hot-sku or availability")
 	fs.IntVar(&o.cfg.Clients, "clients", 32, "concurrent clients")
 	fs.DurationVar(&o.cfg.Duration, "duration", 30*time.Second, "how long to drive load (with --orders and no --duration: until N orders)")
@@ -101,6 +105,8 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 			return nil, fmt.Errorf("%w: --target drives a running server; --backend and --db are for the in-process one", errUsage)
 		case o.key == "":
 			return nil, fmt.Errorf("%w: --target needs an admin API key: --key or $ORDERLY_BENCH_KEY", errUsage)
+		case o.baseline != 0:
+			return nil, fmt.Errorf("%w: --baseline measures the database itself: run it where the server's database is, without --target", errUsage)
 		}
 		if u, err := url.Parse(o.target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("%w: --target %q: want http://host:port", errUsage, o.target)
@@ -109,6 +115,9 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	}
 	if o.serverPID != 0 {
 		return nil, fmt.Errorf("%w: --server-pid goes with --target; the in-process server is this process", errUsage)
+	}
+	if o.baseline < 0 {
+		return nil, fmt.Errorf("%w: --baseline must not be negative", errUsage)
 	}
 	isPG := strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://")
 	if o.backend == "" {
@@ -157,10 +166,22 @@ type benchReport struct {
 	// WriterBusy is, for an in-process SQLite server, the share of the
 	// measured run during which the one writer was running a batch: near 1,
 	// intake is as fast as the writer.
-	WriterBusy *float64         `json:"writer_busy,omitempty"`
-	Seed       seedReport       `json:"seed"`
-	VerifyS    float64          `json:"verify_s"`
-	Invariants invariantsReport `json:"invariants"`
+	WriterBusy *float64 `json:"writer_busy,omitempty"`
+	// Baseline is the bare transaction's rate on the same backend
+	// (--baseline), and IntakeOfBaseline orders_per_s as a share of it.
+	Baseline         *baselineReport  `json:"baseline,omitempty"`
+	IntakeOfBaseline *float64         `json:"intake_of_baseline,omitempty"`
+	Seed             seedReport       `json:"seed"`
+	VerifyS          float64          `json:"verify_s"`
+	Invariants       invariantsReport `json:"invariants"`
+}
+
+type baselineReport struct {
+	TransactionsPerS float64 `json:"transactions_per_s"`
+	Transactions     int64   `json:"transactions"`
+	Connections      int     `json:"connections"`
+	DurationS        float64 `json:"duration_s"`
+	Retries          int64   `json:"retries"`
 }
 
 type seedReport struct {
@@ -196,6 +217,14 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	progress := func(format string, args ...any) { fmt.Fprintf(stderr, "bench: "+format+"\n", args...) }
 	o.cfg.Progress = progress
 
+	var base *baselineReport
+	if o.baseline > 0 {
+		progress("measuring the baseline on %s for %s", o.backend, o.baseline)
+		if base, err = runBaseline(ctx, o); err != nil {
+			return err
+		}
+		progress("baseline: %.1f bare transactions/s", base.TransactionsPerS)
+	}
 	var tg *target
 	if o.target != "" {
 		tg, err = remoteTarget(ctx, o)
@@ -255,6 +284,13 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		setRSS(rep, meter.pid)
 	}
 	meter.report(rep, res.Requests)
+	if base != nil {
+		rep.Baseline = base
+		if rep.OrdersPerS > 0 && base.TransactionsPerS > 0 {
+			r := round(rep.OrdersPerS/base.TransactionsPerS, 3)
+			rep.IntakeOfBaseline = &r
+		}
+	}
 	rep.Invariants = invariantsReport{Invariants: inv}
 	if tg.st != nil {
 		mismatches, err := service.New(tg.st, orderly.SystemClock{}, nil).CheckLedger(ctx)
@@ -351,6 +387,13 @@ func printBench(w io.Writer, r *benchReport) error {
 		fmt.Fprintf(tw, "group commit\t%.1f transactions per COMMIT", *r.TxPerCommit)
 		if r.WriterBusy != nil {
 			fmt.Fprintf(tw, "; the writer busy %.0f%% of the run", 100**r.WriterBusy)
+		}
+		fmt.Fprintln(tw)
+	}
+	if b := r.Baseline; b != nil {
+		fmt.Fprintf(tw, "baseline\t%.1f bare transactions/s\t(one order, 3 lines, 3 reservations, a COMMIT each; %d connections, %.1f s)", b.TransactionsPerS, b.Connections, b.DurationS)
+		if r.IntakeOfBaseline != nil {
+			fmt.Fprintf(tw, ": intake at %.0f%% of it", 100**r.IntakeOfBaseline)
 		}
 		fmt.Fprintln(tw)
 	}
@@ -500,6 +543,50 @@ func startInProcess(ctx context.Context, o *benchOptions, getenv func(string) st
 	// first).
 	cleanups = append(cleanups, stopServer)
 	return &target{base: base, key: key, backend: st.Backend(), st: st, close: cleanup}, nil
+}
+
+// baselineConns is the connections of the bare transaction: the
+// intake issue's reference figures were measured on 8.
+const baselineConns = 8
+
+// runBaseline measures the bare transaction (package baseline) on a new
+// database of o's backend: a SQLite file beside the one the server will
+// use (the same file system), or a new schema in o's PostgreSQL database;
+// both are removed afterwards.
+func runBaseline(ctx context.Context, o *benchOptions) (_ *baselineReport, err error) {
+	var db *sql.DB
+	var dia baseline.Dialect
+	if o.backend == "postgres" {
+		u, drop, err := freshSchema(ctx, o.db)
+		if err != nil {
+			return nil, err
+		}
+		defer func() { err = errors.Join(err, drop()) }()
+		if db, dia, err = baseline.OpenPostgres(ctx, u, baselineConns); err != nil {
+			return nil, err
+		}
+	} else {
+		parent := ""
+		if o.db != "" {
+			parent = filepath.Dir(strings.TrimPrefix(strings.TrimPrefix(o.db, "sqlite:"), "//"))
+		}
+		dir, err := os.MkdirTemp(parent, "orderly-baseline-*")
+		if err != nil {
+			return nil, err
+		}
+		// #nosec G703 -- a directory this function just created
+		defer func() { err = errors.Join(err, os.RemoveAll(dir)) }()
+		if db, dia, err = baseline.OpenSQLite(ctx, filepath.Join(dir, "baseline.db"), baselineConns); err != nil {
+			return nil, err
+		}
+	}
+	defer func() { err = errors.Join(err, db.Close()) }()
+	res, err := baseline.Run(ctx, db, dia, baselineConns, o.baseline)
+	if err != nil {
+		return nil, err
+	}
+	return &baselineReport{TransactionsPerS: round(res.Rate(), 1), Transactions: res.Transactions, Connections: res.Conns,
+		DurationS: round(res.Elapsed.Seconds(), 3), Retries: res.Retries}, nil
 }
 
 // freshSchema creates a new, empty schema in the PostgreSQL database at

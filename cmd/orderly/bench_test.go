@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -22,6 +23,7 @@ type benchJSON struct {
 	Requests        int64              `json:"requests"`
 	WarmupS         float64            `json:"warmup_s"`
 	Orders          int64              `json:"orders"`
+	OrdersPerS      float64            `json:"orders_per_s"`
 	Lookups         int64              `json:"lookups"`
 	Errors          map[string]int     `json:"errors"`
 	PeakRSSMB       *float64           `json:"peak_rss_mb"`
@@ -30,7 +32,13 @@ type benchJSON struct {
 	TxPerCommit     *float64           `json:"tx_per_commit"`
 	WriterBusy      *float64           `json:"writer_busy"`
 	LatencyMS       map[string]float64 `json:"latency_ms"`
-	Invariants      struct {
+	Baseline        *struct {
+		TransactionsPerS float64 `json:"transactions_per_s"`
+		Transactions     int64   `json:"transactions"`
+		Connections      int     `json:"connections"`
+	} `json:"baseline"`
+	IntakeOfBaseline *float64 `json:"intake_of_baseline"`
+	Invariants       struct {
 		OK            bool     `json:"ok"`
 		Details       []string `json:"details"`
 		OrdersFetched int      `json:"orders_fetched"`
@@ -94,6 +102,19 @@ func TestBench(t *testing.T) {
 				if got := r.WriterBusy != nil; got != (name == "sqlite") || got && (*r.WriterBusy <= 0 || *r.WriterBusy > 1.01) {
 					t.Errorf("uniform on %s: writer busy %v", name, r.WriterBusy)
 				}
+				if r.Baseline != nil || r.IntakeOfBaseline != nil {
+					t.Errorf("uniform on %s: a baseline without --baseline", name)
+				}
+			})
+			t.Run("baseline", func(t *testing.T) {
+				r := bench(t, append(dbArgs, "--baseline", "300ms", "--mode", "uniform", "--clients", "4", "--duration", "1s", "--skus", "100", "--locations", "2")...)
+				b := r.Baseline
+				if b == nil || b.Transactions == 0 || b.Connections != 8 || b.TransactionsPerS <= 0 {
+					t.Fatalf("baseline on %s: %+v", name, b)
+				}
+				if r.IntakeOfBaseline == nil || *r.IntakeOfBaseline != math.Round(1000*r.OrdersPerS/b.TransactionsPerS)/1000 {
+					t.Errorf("baseline on %s: intake %v of it, orders/s %v", name, r.IntakeOfBaseline, r.OrdersPerS)
+				}
 			})
 			t.Run("warm-up", func(t *testing.T) {
 				// The warm-up's orders are verified too, but not counted.
@@ -124,12 +145,12 @@ func TestBench(t *testing.T) {
 func TestBenchText(t *testing.T) {
 	t.Parallel()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"bench", "--mode", "hot-sku", "--orders", "20", "--hot-stock", "5", "--clients", "4"},
+	err := run(context.Background(), []string{"bench", "--mode", "hot-sku", "--orders", "20", "--hot-stock", "5", "--clients", "4", "--baseline", "100ms"},
 		func(string) string { return "" }, strings.NewReader(""), &out, io.Discard)
 	if err != nil {
 		t.Fatalf("bench: %v\n%s", err, out.String())
 	}
-	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "ms per request", "transactions per COMMIT", "the writer busy", "exactly 5 units allocated"} {
+	for _, want := range []string{"orders/s", "latency ms", "p99", "peak RSS", "ms per request", "transactions per COMMIT", "the writer busy", "exactly 5 units allocated", "bare transactions/s", "% of it"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, out.String())
 		}
@@ -152,6 +173,8 @@ func TestBenchUsage(t *testing.T) {
 		{"--target", "http://127.0.0.1:1", "--key", "k", "--db", "x.db"}, // target and database
 		{"--target", "ftp://x", "--key", "k"},
 		{"--server-pid", "1"},
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--baseline", "1s"}, // baseline needs the database
+		{"--baseline", "-1s"},
 		{"--backend", "postgres"},
 		{"--backend", "oracle"},
 		{"--db", "sqlite:" + existing},
