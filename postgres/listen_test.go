@@ -14,6 +14,8 @@ import (
 	"github.com/orderly-oms/orderly/internal/dbtest"
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/postgres"
+	"github.com/orderly-oms/orderly/routing"
+	"github.com/orderly-oms/orderly/store"
 )
 
 // TestStockCacheAcrossNodes: two stores on one schema (two nodes). Each
@@ -122,6 +124,34 @@ func TestStockCacheAcrossNodes(t *testing.T) {
 	}
 	receive(b, 1)
 	waitFor("node a to see node b's receipt after listening again", func() bool { return onHand(a) == 12 })
+
+	// Intake's configuration: a rule set activated through node b reaches
+	// node a, which had the configuration cached.
+	activeVersion := func(s *postgres.Store) int {
+		t.Helper()
+		v, err := s.IntakeRead(ctx, store.IntakeQuery{Channel: "web", ExternalID: "X", SKUs: []string{"A"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.RuleSet == nil {
+			return 0
+		}
+		return v.RuleSet.Version
+	}
+	rs := routing.DefaultRuleSet()
+	rs.Version, rs.Status, rs.CreatedAt = 0, routing.StatusDraft, time.Now()
+	if err := a.RuleSetInsert(ctx, &rs); err != nil { // drops node a's cached configuration at once
+		t.Fatal(err)
+	}
+	for range 2 { // fills node a's cache, then answers from it
+		if got := activeVersion(a); got != 0 {
+			t.Fatalf("node a: rule set %d active, want none", got)
+		}
+	}
+	if _, err := b.RuleSetActivate(ctx, rs.Version, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor("node a to see the rule set node b activated", func() bool { return activeVersion(a) == rs.Version })
 
 	// A key revoked through node b stops authenticating on node a, which
 	// had it cached.

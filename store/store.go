@@ -697,7 +697,9 @@ type AvailabilityView struct {
 	Balances []*inventory.Balance
 }
 
-// IntakeView is what IntakeRead found.
+// IntakeView is what IntakeRead found. Its Channel, Locations, RuleSet and
+// Connectors may be shared with the store's cache and with other callers:
+// read them, never change them.
 type IntakeView struct {
 	// Existing is the channel's order with the external id, nil if none.
 	Existing *order.Order
@@ -713,6 +715,7 @@ type IntakeView struct {
 	// Balances are every balance of the SKUs, ordered by (sku, location).
 	Balances []*inventory.Balance
 	// Connectors are every channel's connector configuration
-	// (ChannelConnectorList): which channels a stock change is pushed to.
+	// (ChannelConnectorList without the polling state, job ids and
+	// outcomes): which channels a stock change is pushed to, and as what.
 	Connectors []*ChannelConnector
 }

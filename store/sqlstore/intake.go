@@ -19,6 +19,16 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 		return q.intakeReadApart(ctx, in, skus)
 	}
 	var v store.IntakeView
+	// The channel, the locations, the rule set and the connectors change
+	// seldom: from the stock cache when it has them (decision 0016).
+	var (
+		cached bool
+		cfg    *intakeConfig
+		gen    uint64
+	)
+	if q.stock != nil {
+		v.Channel, cfg, cached, gen = q.stock.intakeLookup(in.Channel)
+	}
 	marks, skuArgs := inList(skus)
 	reads := []read{
 		{Stmt{selectOrders + `orders o JOIN order_lines l ON l.order_id = o.id WHERE o.channel = ? AND o.external_id = ? ORDER BY l.position`,
@@ -62,14 +72,33 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 				return err
 			}},
 		{Stmt{allConnectors, nil}, func(rs *rows) (err error) {
-			v.Connectors, err = collect(rs, scanConnector)
+			v.Connectors, err = collect(rs, scanConnectorConfig)
 			return err
 		}},
+	}
+	if cached {
+		v.Locations, v.RuleSet, v.Connectors = cfg.locations, cfg.ruleSet, cfg.connectors
+		reads = []read{reads[0], reads[2], reads[5]} // the order, the SKUs, the balances
 	}
 	if err := q.read.runReads(ctx, reads); err != nil {
 		return nil, fmt.Errorf("read for intake: %w", err)
 	}
+	if q.stock != nil && !cached {
+		q.stock.storeIntake(gen, in.Channel, v.Channel, &intakeConfig{locations: v.Locations, ruleSet: v.RuleSet, connectors: v.Connectors})
+	}
 	return &v, nil
+}
+
+// scanConnectorConfig is scanConnector without what changes on every
+// poll and would go stale in the stock cache, and which intake does not
+// use: the polling state, job ids and outcomes.
+func scanConnectorConfig(s scanner) (*store.ChannelConnector, error) {
+	c, err := scanConnector(s)
+	if err != nil {
+		return nil, err
+	}
+	return &store.ChannelConnector{Channel: c.Channel, Kind: c.Kind, BaseURL: c.BaseURL, Settings: c.Settings, Enabled: c.Enabled,
+		PollInterval: c.PollInterval, CreatedAt: c.CreatedAt, UpdatedAt: c.UpdatedAt}, nil
 }
 
 // allLocations reads every location, in code order.
@@ -102,7 +131,11 @@ func (q *Querier) intakeReadApart(ctx context.Context, in store.IntakeQuery, sku
 	if v.Balances, err = q.BalancesBySKU(ctx, skus); err != nil {
 		return nil, err
 	}
-	if v.Connectors, err = q.ChannelConnectorList(ctx); err != nil {
+	rs, err = q.read.query(ctx, allConnectors)
+	if err != nil {
+		return nil, err
+	}
+	if v.Connectors, err = collect(rs, scanConnectorConfig); err != nil {
 		return nil, err
 	}
 	return &v, nil

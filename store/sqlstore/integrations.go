@@ -56,6 +56,7 @@ func (q *Querier) ChannelConnectorPut(ctx context.Context, c *store.ChannelConne
 	}
 	var out *store.ChannelConnector
 	err = q.inTx(ctx, func(cn conn) error {
+		cn.touch(configKey) // intake reads the connectors
 		if _, err := cn.exec(ctx, `INSERT INTO channel_integrations (channel, base_url, settings, enabled, poll_interval_s, created_at, updated_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (channel) DO UPDATE SET base_url = excluded.base_url, settings = excluded.settings,

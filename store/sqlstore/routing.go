@@ -71,12 +71,16 @@ func (q *Querier) RuleSetInsert(ctx context.Context, rs *routing.RuleSet) error 
 		return err
 	}
 	var version int
-	// WHERE true: SQLite needs it to tell the upsert clause from a join.
-	err = q.write.queryRow(ctx, `INSERT INTO routing_rule_sets (`+ruleSetColumns+`)
-		SELECT coalesce(max(version), 0) + 1, ?, ?, ?, ? FROM routing_rule_sets WHERE true
-		ON CONFLICT DO NOTHING RETURNING version`,
-		string(rs.Status), body, rs.CreatedAt, rs.ActivatedAt).Scan(&version)
-	if err := returned(err, "a rule set version was taken concurrently, or another version is active"); err != nil {
+	err = q.inTx(ctx, func(c conn) error {
+		c.touch(configKey) // it may be inserted active: intake reads it
+		// WHERE true: SQLite needs it to tell the upsert clause from a join.
+		err := c.queryRow(ctx, `INSERT INTO routing_rule_sets (`+ruleSetColumns+`)
+			SELECT coalesce(max(version), 0) + 1, ?, ?, ?, ? FROM routing_rule_sets WHERE true
+			ON CONFLICT DO NOTHING RETURNING version`,
+			string(rs.Status), body, rs.CreatedAt, rs.ActivatedAt).Scan(&version)
+		return returned(err, "a rule set version was taken concurrently, or another version is active")
+	})
+	if err != nil {
 		return err
 	}
 	rs.Version = version
@@ -119,6 +123,7 @@ func (q *Querier) RuleSetList(ctx context.Context, p store.RuleSetListParams) ([
 func (q *Querier) RuleSetActivate(ctx context.Context, version int, at time.Time) (*routing.RuleSet, error) {
 	var out *routing.RuleSet
 	err := q.inTx(ctx, func(c conn) error {
+		c.touch(configKey) // intake reads the active rule set
 		rs, err := scanRuleSet(c.queryRow(ctx, `SELECT `+ruleSetColumns+` FROM routing_rule_sets WHERE version = ?`+q.d.ForUpdate, version))
 		if err != nil {
 			return renotFound(err, "rule set version %d not found", version)

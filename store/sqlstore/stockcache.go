@@ -11,6 +11,8 @@ import (
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/inventory"
+	"github.com/orderly-oms/orderly/routing"
+	"github.com/orderly-oms/orderly/store"
 )
 
 // The stock cache keeps the balance figures of the SKUs that availability
@@ -59,6 +61,9 @@ type stockCache struct {
 	hasActive  bool
 	channels   map[string]*channel.Channel
 	cfgDropped uint64
+	// The rest of what intake reads besides the order's own rows
+	// (IntakeRead): nil when not cached, dropped with the channels.
+	intake *intakeConfig
 
 	// API keys found by hash (never those not found: guesses would fill
 	// it), dropped together (keysKey) at gen keysDropped, each kept at
@@ -85,9 +90,48 @@ type cachedKey struct {
 	at  time.Time
 }
 
-// configKey is what a transaction touches when it writes a channel or a
-// location (never an SKU code: those have no control characters).
+// configKey is what a transaction touches when it writes a channel, a
+// location, a routing rule set or a channel's connector (never an SKU
+// code: those have no control characters).
 const configKey = "\x01config"
+
+// intakeConfig is what IntakeRead reads besides the order's own rows and
+// the channel: shared by every capture that finds it cached, so nobody
+// changes it.
+type intakeConfig struct {
+	locations  []*inventory.Location
+	ruleSet    *routing.RuleSet
+	connectors []*store.ChannelConnector
+}
+
+// intakeLookup returns the channel named (nil: no such channel) and the
+// rest of intake's configuration if both are cached (ok); otherwise the
+// gen to pass to storeIntake after reading them.
+func (c *stockCache) intakeLookup(channelCode string) (ch *channel.Channel, cfg *intakeConfig, ok bool, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.on && c.intake != nil {
+		if ch, found := c.channels[channelCode]; found {
+			return ch, c.intake, true, c.gen
+		}
+	}
+	return nil, nil, false, c.gen
+}
+
+// storeIntake keeps what a read that started at gen found, unless the
+// configuration was dropped (or everything flushed) since.
+func (c *stockCache) storeIntake(gen uint64, channelCode string, ch *channel.Channel, cfg *intakeConfig) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.on || c.flushed > gen || c.cfgDropped > gen {
+		return
+	}
+	if len(c.channels) >= maxCachedChannels {
+		clear(c.channels)
+	}
+	c.channels[channelCode] = ch
+	c.intake = cfg
+}
 
 // maxCachedChannels bounds the channels (known or not) the cache keeps.
 const maxCachedChannels = 1_000
@@ -275,11 +319,13 @@ func (c *stockCache) drop(skus []string) {
 	}
 }
 
-// dropConfig forgets the active locations and the channels.
+// dropConfig forgets the active locations, the channels and intake's
+// configuration.
 func (c *stockCache) dropConfig() {
 	c.cfgDropped = c.gen
 	c.active, c.hasActive = nil, false
 	clear(c.channels)
+	c.intake = nil
 }
 
 // tomb turns sku's entry into a tombstone of the current gen, or, when no

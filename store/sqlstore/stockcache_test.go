@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly/auth"
+	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/inventory"
 )
 
@@ -233,7 +234,9 @@ func TestStockCacheKeys(t *testing.T) {
 
 // cachedTableWrite matches SQL that writes a table the stock cache holds
 // figures of.
-var cachedTableWrite = regexp.MustCompile(`(?i)\b(insert\s+into|update|delete\s+from)\s+(stock_balances|locations|channels|api_keys)\b`)
+// The connectors' UPDATEs change only their polling state and job ids,
+// which intake's cached copy leaves out.
+var cachedTableWrite = regexp.MustCompile(`(?i)\b((insert\s+into|update|delete\s+from)\s+(stock_balances|locations|channels|api_keys|routing_rule_sets)|(insert\s+into|delete\s+from)\s+channel_integrations)\b`)
 
 // sqlBuilders return SQL that writes a cached table without running it;
 // every caller that runs it touches first.
@@ -244,7 +247,7 @@ var sqlBuilders = map[string]string{
 
 // TestCachedTableWritesTouch: every function of the package that holds SQL
 // writing a table the stock cache keeps (balances, locations, channels, API
-// keys) also calls touch or execConfig, so that a new write path cannot
+// keys, rule sets, connectors) also calls touch or execConfig, so that a new write path cannot
 // leave the cache stale unnoticed. The contract test
 // (storetest.testAvailabilityAfterWrites) checks that the paths it knows
 // do it right; this one finds the paths it does not know.
@@ -296,5 +299,60 @@ func TestCachedTableWritesTouch(t *testing.T) {
 	}
 	if checked < 10 {
 		t.Errorf("found %d functions writing cached tables, want the dozen or so there are: is the pattern still right?", checked)
+	}
+}
+
+// TestStockCacheIntake: intake's configuration is kept only by a read
+// that no configuration write, flush or switch-off overtook, and a
+// configuration write drops it.
+func TestStockCacheIntake(t *testing.T) {
+	c := newStockCache(100, true)
+	cfg := &intakeConfig{locations: []*inventory.Location{{Code: "leeds"}}}
+	web := &channel.Channel{Code: "web"}
+	if _, _, ok, _ := c.intakeLookup("web"); ok {
+		t.Fatal("an empty cache had intake's configuration")
+	}
+
+	// A read overtaken by a configuration write stores nothing.
+	_, _, _, gen := c.intakeLookup("web")
+	c.drop([]string{configKey})
+	c.storeIntake(gen, "web", web, cfg)
+	if _, _, ok, _ := c.intakeLookup("web"); ok {
+		t.Fatal("a read that started before a configuration write was kept")
+	}
+
+	// A read after it is kept, for its channel only.
+	_, _, _, gen = c.intakeLookup("web")
+	c.storeIntake(gen, "web", web, cfg)
+	ch, got, ok, _ := c.intakeLookup("web")
+	if !ok || ch != web || got != cfg {
+		t.Fatalf("cached %v %v %v, want the channel and configuration stored", ch, got, ok)
+	}
+	if _, _, ok, _ := c.intakeLookup("pos"); ok {
+		t.Fatal("another channel was answered from the cache")
+	}
+
+	// Stock changes leave it; a configuration write drops it.
+	c.drop([]string{"A", keysKey})
+	if _, _, ok, _ := c.intakeLookup("web"); !ok {
+		t.Fatal("a stock change dropped intake's configuration")
+	}
+	c.drop([]string{"A", configKey})
+	if _, _, ok, _ := c.intakeLookup("web"); ok {
+		t.Fatal("a configuration write left intake's configuration")
+	}
+
+	// Overtaken by a flush; off.
+	_, _, _, gen = c.intakeLookup("web")
+	c.flush(true)
+	c.storeIntake(gen, "web", web, cfg)
+	if _, _, ok, _ := c.intakeLookup("web"); ok {
+		t.Fatal("a read that started before a flush was kept")
+	}
+	c.flush(false)
+	_, _, _, gen = c.intakeLookup("web")
+	c.storeIntake(gen, "web", web, cfg)
+	if _, _, ok, _ := c.intakeLookup("web"); ok {
+		t.Fatal("a cache switched off kept intake's configuration")
 	}
 }

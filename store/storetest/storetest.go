@@ -88,6 +88,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"StockReserveMany", testStockReserveMany},
 		{"ConcurrentStockReserve", testConcurrentStockReserve},
 		{"IntakeRead", testIntakeRead},
+		{"IntakeReadAfterConfigWrites", testIntakeReadAfterConfigWrites},
 		{"OrderCapture", testOrderCapture},
 		{"OrderCaptureDuplicate", testOrderCaptureDuplicate},
 		{"OrderCaptureRefused", testOrderCaptureRefused},
