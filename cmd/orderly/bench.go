@@ -581,7 +581,7 @@ func runBaseline(ctx context.Context, o *benchOptions) (_ *baselineReport, err e
 		}
 	}
 	defer func() { err = errors.Join(err, db.Close()) }()
-	res, err := baseline.Run(ctx, db, dia, baselineConns, o.baseline)
+	res, err := baseline.Run(ctx, db, dia, baseline.Config{Conns: baselineConns, Duration: o.baseline})
 	if err != nil {
 		return nil, err
 	}

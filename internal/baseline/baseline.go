@@ -9,11 +9,12 @@
 // The transaction is the least an order capture can write: the order row
 // (with ~1 KB of JSON, an order's addresses and lines), three line rows, and
 // three guarded reservations (`UPDATE … SET reserved = reserved + 1 WHERE
-// on_hand - reserved >= 1`) on random SKUs — no ledger, no events, no
+// on_hand - reserved >= 1`) on random SKUs, taken in SKU order — no ledger, no events, no
 // indexes beyond the keys, one COMMIT (and fsync) per order, no HTTP.
 package baseline
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	mrand "math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,7 +30,7 @@ import (
 	"time"
 )
 
-// SKUs is how many SKUs the reservations spread over.
+// SKUs is how many SKUs the reservations spread over by default.
 const SKUs = 1000
 
 // Result is one measured run.
@@ -60,13 +62,25 @@ type Dialect struct {
 	Retryable func(error) bool
 }
 
+// Config is what a run does.
+type Config struct {
+	// Conns goroutines run transactions, each on a connection of its own.
+	Conns int
+	// Duration is how long they do.
+	Duration time.Duration
+	// SKUs is how many SKUs the reservations spread over (0: SKUs).
+	SKUs int
+}
+
 // Run creates the baseline's tables in db (which must have none of them),
-// runs the bare transaction from conns goroutines for d, checks that every
-// committed order is there with its lines and reservations, and drops the
-// tables. db must allow conns open connections.
-func Run(ctx context.Context, db *sql.DB, dia Dialect, conns int, d time.Duration) (Result, error) {
-	if conns < 1 || d <= 0 {
-		return Result{}, errors.New("baseline: conns and duration must be positive")
+// runs the bare transaction from cfg.Conns goroutines for cfg.Duration,
+// checks that every committed order is there with its lines and
+// reservations, and drops the tables. db must allow cfg.Conns open
+// connections.
+func Run(ctx context.Context, db *sql.DB, dia Dialect, cfg Config) (Result, error) {
+	conns, d, nSKUs := cfg.Conns, cfg.Duration, cmp.Or(cfg.SKUs, SKUs)
+	if conns < 1 || d <= 0 || nSKUs < 1 {
+		return Result{}, errors.New("baseline: connections, duration and SKUs must be positive")
 	}
 	q := func(s string) string {
 		if !dia.Numbered {
@@ -102,7 +116,7 @@ func Run(ctx context.Context, db *sql.DB, dia Dialect, conns int, d time.Duratio
 			_, _ = db.ExecContext(ctx, "DROP TABLE "+t)
 		}
 	}()
-	if err := seed(ctx, db, q); err != nil {
+	if err := seed(ctx, db, q, nSKUs); err != nil {
 		return Result{}, err
 	}
 
@@ -119,7 +133,7 @@ func Run(ctx context.Context, db *sql.DB, dia Dialect, conns int, d time.Duratio
 		wg.Go(func() {
 			rng := mrand.New(mrand.NewPCG(uint64(w), uint64(start.UnixNano())))
 			for time.Now().Before(end) {
-				err := order(ctx, db, rng, insertOrder, insertLine, reserve, data)
+				err := order(ctx, db, rng, nSKUs, insertOrder, insertLine, reserve, data)
 				switch {
 				case err == nil:
 					committed.Add(1)
@@ -141,13 +155,13 @@ func Run(ctx context.Context, db *sql.DB, dia Dialect, conns int, d time.Duratio
 }
 
 // seed stocks every SKU at one location, deep enough never to run out.
-func seed(ctx context.Context, db *sql.DB, q func(string) string) error {
+func seed(ctx context.Context, db *sql.DB, q func(string) string, nSKUs int) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("baseline: seed: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	for i := range SKUs {
+	for i := range nSKUs {
 		if _, err := tx.ExecContext(ctx, q(`INSERT INTO baseline_stock (sku, location, on_hand, reserved) VALUES (?, 'L1', 1000000000, 0)`), sku(i)); err != nil {
 			return fmt.Errorf("baseline: seed: %w", err)
 		}
@@ -159,7 +173,7 @@ func seed(ctx context.Context, db *sql.DB, q func(string) string) error {
 }
 
 // order runs one bare transaction.
-func order(ctx context.Context, db *sql.DB, rng *mrand.Rand, insertOrder, insertLine, reserve, data string) error {
+func order(ctx context.Context, db *sql.DB, rng *mrand.Rand, nSKUs int, insertOrder, insertLine, reserve, data string) error {
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -169,8 +183,11 @@ func order(ctx context.Context, db *sql.DB, rng *mrand.Rand, insertOrder, insert
 	if _, err := tx.ExecContext(ctx, insertOrder, id, id, data, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
 		return err
 	}
-	for n := range 3 {
-		s := sku(rng.IntN(SKUs))
+	// The lines' SKUs in order, as Orderly locks balances: random order
+	// would deadlock concurrent transactions on PostgreSQL.
+	skus := []string{sku(rng.IntN(nSKUs)), sku(rng.IntN(nSKUs)), sku(rng.IntN(nSKUs))}
+	slices.Sort(skus)
+	for n, s := range skus {
 		if _, err := tx.ExecContext(ctx, insertLine, id, n, s); err != nil {
 			return err
 		}
