@@ -42,7 +42,7 @@ func (q *Querier) OrderCapture(ctx context.Context, p store.CaptureParams) error
 		}
 	}
 	pc, ok := p.Prepared.(*preparedCapture)
-	if !ok {
+	if !ok || len(pc.fulfilment) != len(p.Fulfilment) { // not prepared, or not for these parameters
 		var err error
 		if pc, err = prepareCapture(&p); err != nil {
 			return err
