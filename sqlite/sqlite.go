@@ -149,14 +149,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	}}
 	s.Store = sqlstore.New(sqlstore.Config{
 		Dialect: s.dialect,
-		Read:    conn{read},
-		Write:   conn{write},
+		Read:    conn{db: read, yield: func() { readerYield() }},
+		Write:   conn{db: write},
 		Begin: func(ctx context.Context) (sqlstore.Tx, error) {
 			tx, err := write.BeginTx(ctx, nil) // BEGIN IMMEDIATE, from _txlock
 			if err != nil {
 				return nil, err
 			}
-			return txConn{conn{tx}, tx}, nil
+			return txConn{conn{db: tx}, tx}, nil
 		},
 		Migrations: migrations,
 		// One writer: concurrent transactions share one COMMIT (and one
@@ -166,6 +166,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	s.ckpt = startCheckpointer(ckpt, func() int64 { return s.GroupCommitStats().Batches }, CheckpointInterval)
 	return s, nil
 }
+
+// readerYield is what a reader runs after each statement (conn.yield);
+// a variable for tests.
+var readerYield = runtime.Gosched
 
 // openDB returns a database/sql handle on dsn whose connections keep their
 // statements prepared (see cachingConn).
