@@ -556,9 +556,11 @@ const baselineConns = 8
 func runBaseline(ctx context.Context, o *benchOptions) (_ *baselineReport, err error) {
 	var db *sql.DB
 	var dia baseline.Dialect
+	// No := below: the deferred clean-ups join their errors to the result.
 	if o.backend == "postgres" {
-		u, drop, err := freshSchema(ctx, o.db)
-		if err != nil {
+		var u string
+		var drop func() error
+		if u, drop, err = freshSchema(ctx, o.db); err != nil {
 			return nil, err
 		}
 		defer func() { err = errors.Join(err, drop()) }()
@@ -570,8 +572,8 @@ func runBaseline(ctx context.Context, o *benchOptions) (_ *baselineReport, err e
 		if o.db != "" {
 			parent = filepath.Dir(strings.TrimPrefix(strings.TrimPrefix(o.db, "sqlite:"), "//"))
 		}
-		dir, err := os.MkdirTemp(parent, "orderly-baseline-*")
-		if err != nil {
+		var dir string
+		if dir, err = os.MkdirTemp(parent, "orderly-baseline-*"); err != nil {
 			return nil, err
 		}
 		// #nosec G703 -- a directory this function just created
