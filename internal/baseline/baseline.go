@@ -23,11 +23,12 @@ import (
 	"fmt"
 	mrand "math/rand/v2"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/orderly-oms/orderly/store/sqlstore"
 )
 
 // SKUs is how many SKUs the reservations spread over by default.
@@ -82,22 +83,7 @@ func Run(ctx context.Context, db *sql.DB, dia Dialect, cfg Config) (Result, erro
 	if conns < 1 || d <= 0 || nSKUs < 1 {
 		return Result{}, errors.New("baseline: connections, duration and SKUs must be positive")
 	}
-	q := func(s string) string {
-		if !dia.Numbered {
-			return s
-		}
-		var b strings.Builder
-		n := 0
-		for _, c := range s {
-			if c == '?' {
-				n++
-				b.WriteString("$" + strconv.Itoa(n))
-				continue
-			}
-			b.WriteRune(c)
-		}
-		return b.String()
-	}
+	q := (&sqlstore.Dialect{Numbered: dia.Numbered}).Rebind
 	for _, s := range []string{
 		`CREATE TABLE baseline_orders (id TEXT PRIMARY KEY, channel TEXT NOT NULL, external_id TEXT NOT NULL,
 			data TEXT NOT NULL, created_at TEXT NOT NULL, UNIQUE (channel, external_id))`,
