@@ -39,7 +39,7 @@ type conn struct {
 	// writer finds one held by a reader it parks, and the reader's
 	// unlock readies it on the reader's P, where it waits until that
 	// goroutine stops — ~0.8 ms, 20% of the writer's time under intake
-	// (docs/benchmarks.md, ninth session). A reader that yields at the
+	// (docs/benchmarks.md, ninth session; decision 0019). A reader that yields at the
 	// end of its statement lets a writer it woke run at once.
 	yield func()
 }
