@@ -68,15 +68,32 @@ type conn struct {
 	// touched collects the SKUs whose balances the transaction writes
 	// (touch); nil outside a transaction, where no statement writes one.
 	touched *touchSet
+	// detached: statements run without their callers' cancellation. Set
+	// for a group-commit batch of several transactions, which belongs to
+	// no single caller: a caller hanging up mid-statement would have
+	// SQLite interrupt it, and an interrupted statement rolls back the
+	// whole database transaction — every other caller's work in the
+	// batch ran again. (It also spares the driver a goroutine per
+	// statement to watch the context.)
+	detached bool
+}
+
+// ctx is the context a statement runs with: ctx, or without its
+// cancellation if c is detached.
+func (c conn) ctx(ctx context.Context) context.Context {
+	if c.detached {
+		return context.WithoutCancel(ctx)
+	}
+	return ctx
 }
 
 func (c conn) exec(ctx context.Context, q string, args ...any) (int64, error) {
-	n, err := c.raw.Exec(ctx, c.d.Rebind(q), args...)
+	n, err := c.raw.Exec(c.ctx(ctx), c.d.Rebind(q), args...)
 	return n, c.d.Interpret(err)
 }
 
 func (c conn) query(ctx context.Context, q string, args ...any) (*rows, error) {
-	r, err := c.raw.Query(ctx, c.d.Rebind(q), args...)
+	r, err := c.raw.Query(c.ctx(ctx), c.d.Rebind(q), args...)
 	if err != nil {
 		return nil, c.d.Interpret(err)
 	}
@@ -84,7 +101,7 @@ func (c conn) query(ctx context.Context, q string, args ...any) (*rows, error) {
 }
 
 func (c conn) queryRow(ctx context.Context, q string, args ...any) row {
-	return row{r: c.raw.QueryRow(ctx, c.d.Rebind(q), args...), d: c.d}
+	return row{r: c.raw.QueryRow(c.ctx(ctx), c.d.Rebind(q), args...), d: c.d}
 }
 
 type rows struct {
@@ -158,7 +175,7 @@ func (c conn) batch(ctx context.Context, stmts []Stmt) (_ *batchResults, ok bool
 	for i := range stmts {
 		stmts[i].Query = c.d.Rebind(stmts[i].Query)
 	}
-	return &batchResults{br: b.SendBatch(ctx, stmts), d: c.d}, true
+	return &batchResults{br: b.SendBatch(c.ctx(ctx), stmts), d: c.d}, true
 }
 
 // batchResults interprets the errors of a backend's BatchResults.

@@ -190,7 +190,10 @@ func (g *committer) runBatch(batch []*txRequest) (retry []*txRequest) {
 	// The batch's stock changes are dropped from the cache before its
 	// callers are woken (lead wakes them after runBatch returns).
 	defer s.afterTx(touched)
-	c := conn{raw: tx, d: s.cfg.Dialect, touched: touched}
+	// Several callers' transactions: none of them may interrupt the
+	// others' (conn.detached). Alone, a caller's cancellation still
+	// interrupts its own.
+	c := conn{raw: tx, d: s.cfg.Dialect, touched: touched, detached: len(batch) > 1}
 	if len(batch) == 1 {
 		// Alone (light load, or a serial caller): no savepoint needed —
 		// a failure rolls back the whole transaction, which is only its
