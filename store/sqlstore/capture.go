@@ -100,7 +100,7 @@ func prepareCapture(p *store.CaptureParams) (*preparedCapture, error) {
 		}
 	}
 	if p.Decision != nil {
-		if pc.decision.explanation, pc.decision.input, err = decisionJSON(p.Decision); err != nil {
+		if pc.decision, err = decisionJSON(p.Decision); err != nil {
 			return nil, err
 		}
 	}

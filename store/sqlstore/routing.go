@@ -151,9 +151,8 @@ func (q *Querier) RuleSetActivate(ctx context.Context, version int, at time.Time
 
 // RoutingDecisionInsert implements store.Querier.
 func (q *Querier) RoutingDecisionInsert(ctx context.Context, d *store.RoutingDecision) error {
-	var t decisionText
-	var err error
-	if t.explanation, t.input, err = decisionJSON(d); err != nil {
+	t, err := decisionJSON(d)
+	if err != nil {
 		return err
 	}
 	return q.routingDecisionInsert(ctx, d.OrderID, d, t)
@@ -174,18 +173,19 @@ func (q *Querier) routingDecisionInsert(ctx context.Context, orderID string, d *
 
 // decisionJSON returns d's explanation and input (NULL when absent) as
 // stored, or KindInvalid if either is not JSON.
-func decisionJSON(d *store.RoutingDecision) (explanation string, input *string, err error) {
+func decisionJSON(d *store.RoutingDecision) (decisionText, error) {
 	if !json.Valid(d.Explanation) {
-		return "", nil, orderly.Invalid("explanation", "is not valid JSON")
+		return decisionText{}, orderly.Invalid("explanation", "is not valid JSON")
 	}
+	t := decisionText{explanation: string(d.Explanation)}
 	if d.Input != nil {
 		if !json.Valid(d.Input) {
-			return "", nil, orderly.Invalid("input", "is not valid JSON")
+			return decisionText{}, orderly.Invalid("input", "is not valid JSON")
 		}
 		in := string(d.Input)
-		input = &in
+		t.input = &in
 	}
-	return string(d.Explanation), input, nil
+	return t, nil
 }
 
 // RoutingDecisionsPlaced implements store.Querier.
