@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/auth"
 	"github.com/orderly-oms/orderly/channel"
@@ -141,6 +142,95 @@ func sameMoney(t *testing.T, o *order.Order, in *connector.Inbound) {
 	if want := in.Order.ComputeTotals(); o.Totals != want {
 		t.Errorf("totals %+v, want %+v", o.Totals, want)
 	}
+}
+
+// TestWebhookShopifyOutOfOrder: Shopify does not promise to deliver an
+// order's webhooks in the order it changed it; an update older than one
+// already applied (by the payload's updated_at) is recorded on the timeline
+// and changes nothing, a stale cancellation included.
+func TestWebhookShopifyOutOfOrder(t *testing.T) {
+	t.Parallel()
+	each(t, func(t *testing.T, b *bundle) {
+		webhookChannels(t, b)
+		open, _ := shopifyFixtures(t)
+		// The fixture at a given change time and payment status, open or cancelled.
+		version := func(at, financial string, cancelled bool) string {
+			v := strings.Replace(open, `"updated_at": "2021-12-31T19:00:00-05:00"`, `"updated_at": "`+at+`"`, 1)
+			v = strings.Replace(v, `"financial_status": "voided"`, `"financial_status": "`+financial+`"`, 1)
+			if cancelled {
+				v = strings.Replace(v, `"cancelled_at": null`, `"cancelled_at": "`+at+`"`, 1)
+			}
+			if v == open || cancelled && !strings.Contains(v, `"cancelled_at": "`+at) {
+				t.Fatal("fixture changed: updated_at, financial_status or cancelled_at not found")
+			}
+			return v
+		}
+		send := func(id, topic, body string) {
+			t.Helper()
+			b.hook(t, shopifyPath, body, shopifyHeaders(topic, id, body)).want(t, http.StatusOK)
+		}
+		lastEvent := func(o *order.Order) (string, map[string]any) {
+			t.Helper()
+			evs, err := b.svc.Timeline(context.Background(), adminP, o.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			e := evs[len(evs)-1]
+			var data map[string]any
+			if err := json.Unmarshal(e.Data, &data); err != nil {
+				t.Fatal(err)
+			}
+			return e.Type, data
+		}
+		in, err := shopify.ParseOrder([]byte(open))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ext := in.Order.ExternalID
+
+		send("o1", "orders/create", version("2026-11-28T10:00:00+01:00", "pending", false))
+		o, _ := b.channelOrder(t, chShop, ext)
+		if o.FinancialStatus != "pending" || o.ChannelUpdatedAt == nil || !o.ChannelUpdatedAt.Equal(time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)) {
+			t.Fatalf("captured: financial_status %q, channel_updated_at %v", o.FinancialStatus, o.ChannelUpdatedAt)
+		}
+		// The newest change arrives second, the one before it third.
+		send("o3", "orders/updated", version("2026-11-28T10:10:00+01:00", "paid", false))
+		send("o2", "orders/updated", version("2026-11-28T10:05:00+01:00", "authorized", false))
+		o2, _ := b.channelOrder(t, chShop, ext)
+		newest := time.Date(2026, 11, 28, 9, 10, 0, 0, time.UTC)
+		if o2.FinancialStatus != "paid" || o2.PaymentStatus() != "paid" || o2.ChannelUpdatedAt == nil || !o2.ChannelUpdatedAt.Equal(newest) {
+			t.Errorf("after a stale update: financial_status %q, channel_updated_at %v; want paid at %v", o2.FinancialStatus, o2.ChannelUpdatedAt, newest)
+		}
+		typ, data := lastEvent(o2)
+		if typ != "order.channel_updated" || data["stale"] == nil || data["delivery_id"] != "o2" || data["financial_status"] != "authorized" {
+			t.Errorf("stale update recorded as %s %v", typ, data)
+		}
+		// A cancellation older than the newest change is not applied either.
+		send("o2c", "orders/cancelled", version("2026-11-28T10:07:00+01:00", "voided", true))
+		o3, _ := b.channelOrder(t, chShop, ext)
+		if o3.Status != order.StatusOpen || o3.Version != o2.Version {
+			t.Errorf("a stale cancellation changed the order: %s, version %d→%d", o3.Status, o2.Version, o3.Version)
+		}
+		if typ, data := lastEvent(o3); typ != "order.channel_updated" || data["stale"] == nil {
+			t.Errorf("stale cancellation recorded as %s %v", typ, data)
+		}
+		bal, err := b.store.BalanceGet(context.Background(), locLeeds, shopifySKU)
+		if err != nil || bal.Reserved == 0 {
+			t.Errorf("reservation after a stale cancellation: %+v, %v", bal, err)
+		}
+		// A newer one is: the order is cancelled, with the channel's status and time.
+		send("o4", "orders/cancelled", version("2026-11-28T10:20:00+01:00", "voided", true))
+		o4, _ := b.channelOrder(t, chShop, ext)
+		if o4.Status != order.StatusCancelled || o4.ChannelStatus != "cancelled" || o4.FinancialStatus != "voided" ||
+			o4.ChannelUpdatedAt == nil || !o4.ChannelUpdatedAt.Equal(newest.Add(10*time.Minute)) {
+			t.Errorf("after a newer cancellation: %s, %q, %q, %v", o4.Status, o4.ChannelStatus, o4.FinancialStatus, o4.ChannelUpdatedAt)
+		}
+		// The API shows when the channel last changed the order.
+		v := b.get(t, b.keys["admin"], "/api/v1/orders/"+o4.ID).want(t, http.StatusOK).json(t)
+		if v["channel_updated_at"] != "2026-11-28T09:20:00Z" {
+			t.Errorf("API channel_updated_at %v", v["channel_updated_at"])
+		}
+	})
 }
 
 func TestWebhookShopify(t *testing.T) {

@@ -55,6 +55,11 @@ type Order struct {
 	// reported it (Shopify's financial_status; paid for a sale paid at a
 	// till). It is the channel's word, kept as said; see PaymentStatus.
 	FinancialStatus string `json:"financial_status"`
+	// ChannelUpdatedAt is when the channel last changed the order, as the
+	// channel said it, for the newest of its updates applied here; nil when
+	// no channel said. Platforms deliver updates out of order: one older
+	// than this is recorded on the timeline and not applied.
+	ChannelUpdatedAt *time.Time `json:"channel_updated_at"`
 	// ReportedTotals are the totals as the channel reported them, nil when
 	// it reported none. Totals are always Orderly's own computation from
 	// the lines; where the two differ (a tax-inclusive shop, a rounding

@@ -120,6 +120,7 @@ func (s *Service) CaptureChannelOrder(ctx context.Context, channelCode string, d
 	o.Channel = ch.Code
 	// What the channel says about the order is kept on it, as said.
 	o.ChannelStatus, o.FinancialStatus, o.ReportedTotals = in.ChannelStatus, in.FinancialStatus, in.Reported
+	o.ChannelUpdatedAt = channelTime(in)
 	if o.PlacedAt.IsZero() {
 		o.PlacedAt = s.clock.Now()
 	}
@@ -215,16 +216,33 @@ func (s *Service) applyChannelUpdate(ctx context.Context, orderID, actor string,
 				return err
 			}
 			out = o
-			if err := s.confirmPending(ctx, tx, o, in, actor); err != nil { // polling.go
-				return err
-			}
 			data := map[string]any{"topic": d.Topic, "channel_status": in.ChannelStatus,
 				"financial_status": in.FinancialStatus, "status": o.Status}
 			if d.ID != "" {
 				data["delivery_id"] = d.ID
 			}
-			if !in.UpdatedAt.IsZero() {
-				data["channel_updated_at"] = in.UpdatedAt
+			at := channelTime(in)
+			if at != nil {
+				data["channel_updated_at"] = *at
+			}
+			if at != nil && o.ChannelUpdatedAt != nil && at.Before(*o.ChannelUpdatedAt) {
+				// Older than an update already applied: the channel has
+				// said something newer since. Recorded, not applied.
+				data["stale"] = "not applied: the channel changed the order at " +
+					o.ChannelUpdatedAt.UTC().Format(time.RFC3339Nano) + ", after this update"
+				return tx.EventInsert(ctx, s.event("order.channel_updated", "order", o.ID, o.ID, actor, data))
+			}
+			if err := s.confirmPending(ctx, tx, o, in, actor); err != nil { // polling.go
+				return err
+			}
+			// Keep the channel's latest word on its status and payment on
+			// the order, with when it said it.
+			cs, fs := cmp.Or(in.ChannelStatus, o.ChannelStatus), cmp.Or(in.FinancialStatus, o.FinancialStatus)
+			said := cs != o.ChannelStatus || fs != o.FinancialStatus ||
+				at != nil && (o.ChannelUpdatedAt == nil || !at.Equal(*o.ChannelUpdatedAt))
+			o.ChannelStatus, o.FinancialStatus = cs, fs
+			if at != nil {
+				o.ChannelUpdatedAt = at
 			}
 			if in.Status == order.StatusCancelled {
 				probe := *o
@@ -239,13 +257,9 @@ func (s *Service) applyChannelUpdate(ctx context.Context, orderID, actor string,
 			if err := tx.EventInsert(ctx, s.event("order.channel_updated", "order", o.ID, o.ID, actor, data)); err != nil {
 				return err
 			}
-			// Keep the channel's latest word on its status and payment on
-			// the order; an update that says nothing new writes nothing.
-			cs, fs := cmp.Or(in.ChannelStatus, o.ChannelStatus), cmp.Or(in.FinancialStatus, o.FinancialStatus)
-			if cs == o.ChannelStatus && fs == o.FinancialStatus {
+			if !said { // an update that says nothing new writes nothing
 				return nil
 			}
-			o.ChannelStatus, o.FinancialStatus = cs, fs
 			o.UpdatedAt = s.clock.Now()
 			return tx.OrderUpdate(ctx, o)
 		})
@@ -272,6 +286,16 @@ func (s *Service) channelCancel(ctx context.Context, tx store.Querier, o *order.
 		return err
 	}
 	return tx.OrderUpdate(ctx, o)
+}
+
+// channelTime is when the channel said it last changed the order, in the
+// precision the store keeps; nil if it did not say.
+func channelTime(in *connector.Inbound) *time.Time {
+	if in.UpdatedAt.IsZero() {
+		return nil
+	}
+	t := in.UpdatedAt.UTC().Truncate(time.Microsecond)
+	return &t
 }
 
 // cancelReason is the channel's cancellation reason, or "channel".

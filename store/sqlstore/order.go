@@ -23,7 +23,7 @@ const orderColumns = `o.id, o.number, o.channel, o.external_id, o.placed_at, o.c
 	o.customer_name, o.customer_email, o.customer_phone, o.shipping_address, o.billing_address,
 	o.shipping_lines, o.note, o.tags, o.subtotal, o.discount_total, o.shipping_total, o.tax_total,
 	o.total, o.status, o.hold, o.cancel_reason, o.created_at, o.updated_at, o.version,
-	o.policy, o.channel_status, o.financial_status, o.reported_totals`
+	o.policy, o.channel_status, o.financial_status, o.reported_totals, o.channel_updated_at`
 
 const lineColumns = `l.id, l.sku, l.name, l.quantity, l.unit_price, l.discount, l.tax,
 	l.cancelled, l.allocated, l.backordered, l.shipped, l.delivered, l.returned`
@@ -48,7 +48,7 @@ func (r *orderRow) dest() []any {
 		&r.shippingLines, &o.Note, &r.tags, &o.Totals.Subtotal, &o.Totals.DiscountTotal,
 		&o.Totals.ShippingTotal, &o.Totals.TaxTotal, &o.Totals.Total, &r.status, &r.holdRaw,
 		&o.CancelReason, &o.CreatedAt, &o.UpdatedAt, &o.Version,
-		&r.policy, &o.ChannelStatus, &o.FinancialStatus, &r.reported,
+		&r.policy, &o.ChannelStatus, &o.FinancialStatus, &r.reported, &o.ChannelUpdatedAt,
 		&l.ID, &l.SKU, &l.Name, &l.Quantity, &l.UnitPrice, &l.Discount, &l.Tax,
 		&l.Cancelled, &l.Allocated, &l.Backordered, &l.Shipped, &l.Delivered, &l.Returned}
 }
@@ -344,12 +344,12 @@ const insertOrderColumns = `id, number, channel, external_id, placed_at, currenc
 	shipping_address, billing_address, shipping_lines, note, tags,
 	subtotal, discount_total, shipping_total, tax_total, total,
 	status, hold, cancel_reason, created_at, updated_at, version,
-	policy, channel_status, financial_status, reported_totals`
+	policy, channel_status, financial_status, reported_totals, channel_updated_at`
 
 // orderValues returns the values of insertOrderColumns: placeholders for
 // orderArgs, and the dialect's next number.
 func (q *Querier) orderValues() string {
-	return `?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
+	return `?, ` + q.d.NextOrderNumber + `, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?`
 }
 
 // orderArgs returns the arguments of orderValues.
@@ -359,7 +359,7 @@ func orderArgs(o *order.Order, j orderJSON) []any {
 		j.shipTo, j.billTo, j.shippingLines, o.Note, j.tags,
 		o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
 		string(o.Status), j.hold, o.CancelReason, o.CreatedAt, o.UpdatedAt, o.Version,
-		j.policy, o.ChannelStatus, o.FinancialStatus, j.reported}
+		j.policy, o.ChannelStatus, o.FinancialStatus, j.reported, o.ChannelUpdatedAt}
 }
 
 // fusedOrderInsert returns one statement (PostgreSQL) that runs insert,
@@ -476,11 +476,11 @@ func (q *Querier) OrderUpdate(ctx context.Context, o *order.Order) error {
 		n, err := c.exec(ctx, `UPDATE orders SET status = ?, hold = ?, cancel_reason = ?, note = ?, tags = ?,
 			subtotal = ?, discount_total = ?, shipping_total = ?, tax_total = ?, total = ?,
 			channel_status = ?, financial_status = ?, reported_totals = COALESCE(?, reported_totals),
-			updated_at = ?, version = version + 1
+			channel_updated_at = ?, updated_at = ?, version = version + 1
 			WHERE id = ? AND version = ?`,
 			string(o.Status), j.hold, o.CancelReason, o.Note, j.tags,
 			o.Totals.Subtotal, o.Totals.DiscountTotal, o.Totals.ShippingTotal, o.Totals.TaxTotal, o.Totals.Total,
-			o.ChannelStatus, o.FinancialStatus, j.reported, o.UpdatedAt, o.ID, o.Version)
+			o.ChannelStatus, o.FinancialStatus, j.reported, o.ChannelUpdatedAt, o.UpdatedAt, o.ID, o.Version)
 		if err != nil {
 			return err
 		}

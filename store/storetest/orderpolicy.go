@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"testing"
+	"time"
 
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/inventory"
@@ -9,8 +10,8 @@ import (
 	"github.com/orderly-oms/orderly/store"
 )
 
-// orderPolicyTests cover the columns of migration 0011: the policy copied
-// onto an order and what the channel reported about it.
+// orderPolicyTests cover the columns of migrations 0011 and 0017: the
+// policy copied onto an order and what the channel reported about it.
 var orderPolicyTests = []struct {
 	name string
 	fn   func(t *testing.T, s store.Store)
@@ -20,12 +21,14 @@ var orderPolicyTests = []struct {
 	{"OrderPolicyUpdate", testOrderPolicyUpdate},
 }
 
-// withChannelFacts sets every field of 0011 on o.
+// withChannelFacts sets every field of 0011 and 0017 on o.
 func withChannelFacts(o *order.Order) *order.Order {
 	o.Policy = &channel.Policy{CancellationWindowMinutes: 60, ReturnWindowDays: 14, PartialCancellation: false,
 		Refunds: channel.RefundsMarketplace, ConfirmShipmentWithinHours: 48, MayEmailCustomer: false}
 	o.ChannelStatus, o.FinancialStatus = "Unshipped", "paid"
 	o.ReportedTotals = &order.Totals{Subtotal: 4897, DiscountTotal: 200, ShippingTotal: 495, TaxTotal: 0, Total: 5192}
+	at := time.Date(2026, 11, 28, 9, 30, 15, 123456000, time.UTC)
+	o.ChannelUpdatedAt = &at
 	return o
 }
 
@@ -42,9 +45,9 @@ func testOrderPolicyRoundTrip(t *testing.T, s store.Store) {
 	bare := mustInsertOrder(t, s, NewOrder("web", "POL2"))
 	got = getOrderEveryWay(t, s, bare)
 	equal(t, "order without policy", got, bare)
-	if got.Policy != nil || got.ReportedTotals != nil || got.ChannelStatus != "" || got.FinancialStatus != "" {
-		t.Errorf("an order stored without them reads back policy %+v, reported %+v, %q, %q",
-			got.Policy, got.ReportedTotals, got.ChannelStatus, got.FinancialStatus)
+	if got.Policy != nil || got.ReportedTotals != nil || got.ChannelStatus != "" || got.FinancialStatus != "" || got.ChannelUpdatedAt != nil {
+		t.Errorf("an order stored without them reads back policy %+v, reported %+v, %q, %q, channel time %v",
+			got.Policy, got.ReportedTotals, got.ChannelStatus, got.FinancialStatus, got.ChannelUpdatedAt)
 	}
 	list, err := s.OrderList(ctx, store.OrderListParams{Channel: "web", Limit: 10})
 	ok(t, "list", err)
@@ -80,6 +83,8 @@ func testOrderPolicyUpdate(t *testing.T, s store.Store) {
 	o := mustInsertOrder(t, s, withChannelFacts(NewOrder("web", "POLUPD")))
 	stored := *o.Policy
 	o.ChannelStatus, o.FinancialStatus = "Shipped", "refunded"
+	later := o.ChannelUpdatedAt.Add(90 * time.Minute)
+	o.ChannelUpdatedAt = &later
 	o.Policy.ReturnWindowDays = 99
 	reported := o.ReportedTotals
 	o.ReportedTotals = nil // not given: the stored ones stay
@@ -88,6 +93,9 @@ func testOrderPolicyUpdate(t *testing.T, s store.Store) {
 	ok(t, "get", err)
 	if got.ChannelStatus != "Shipped" || got.FinancialStatus != "refunded" {
 		t.Errorf("statuses %q, %q after update", got.ChannelStatus, got.FinancialStatus)
+	}
+	if got.ChannelUpdatedAt == nil || !got.ChannelUpdatedAt.Equal(later) {
+		t.Errorf("channel_updated_at %v after update, want %v", got.ChannelUpdatedAt, later)
 	}
 	equal(t, "policy after update", *got.Policy, stored)
 	if got.ReportedTotals == nil || got.ReportedTotals.Total != 5192 {
