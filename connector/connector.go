@@ -154,6 +154,39 @@ type CancelRequest struct {
 	NotifyCustomer bool
 }
 
+// LineCancellationPusher is implemented by connectors that can cancel some
+// units of an order on the platform when Orderly cancels them and the rest
+// of the order goes on (a partial cancellation).
+type LineCancellationPusher interface {
+	PushLineCancellation(ctx context.Context, c LineCancelRequest) error
+}
+
+// LineCancelRequest asks the platform to cancel units of some lines of an
+// order; nothing moves money (refunds are the merchant's, where they are
+// made).
+type LineCancelRequest struct {
+	OrderExternalID string
+	Lines           []CancelLine
+	// Reason is Orderly's reason, passed on where the platform keeps one.
+	Reason string
+	// Ref names this cancellation, the same on every retry (Orderly's
+	// event id): the connector marks what it creates with it, so that a
+	// retry after a lost answer does not cancel the units twice.
+	Ref string
+	// NotifyCustomer asks the platform to e-mail the buyer, where it can.
+	NotifyCustomer bool
+	// LocationRef is the channel's location the units go back to (Shopify
+	// location_id) where the platform cannot tell which; may be empty.
+	LocationRef string
+}
+
+// CancelLine is a quantity of one of the channel's order lines.
+type CancelLine struct {
+	LineExternalID string
+	SKU            string
+	Quantity       int64
+}
+
 // Hinter is implemented by connectors whose platform imposes rules that
 // Orderly should copy into the channel's policy or respect when talking to
 // the buyer.

@@ -52,7 +52,8 @@ type Integration struct {
 	SettingKeys         []string `json:"setting_keys"`
 	PollIntervalSeconds int      `json:"poll_interval_seconds"`
 	// Capabilities lists what the channel's connector does: poll,
-	// push_shipment, push_stock, push_cancellation, webhooks.
+	// push_shipment, push_stock, push_cancellation, push_line_cancellation,
+	// webhooks.
 	Capabilities  []string          `json:"capabilities"`
 	LastSuccessAt *time.Time        `json:"last_success_at"`
 	LastError     *IntegrationError `json:"last_error"`
@@ -316,6 +317,9 @@ func capabilities(c connector.Connector) []string {
 	}
 	if _, ok := c.(connector.CancellationPusher); ok {
 		out = append(out, "push_cancellation")
+	}
+	if _, ok := c.(connector.LineCancellationPusher); ok {
+		out = append(out, "push_line_cancellation")
 	}
 	if _, ok := c.(connector.WebhookVerifier); ok {
 		out = append(out, "webhooks")

@@ -28,6 +28,8 @@ import (
 //   - channel.push_shipment for a shipment of a channel order;
 //   - channel.push_cancellation when Orderly (not the channel) cancels a
 //     channel order;
+//   - channel.push_line_cancellation when Orderly (not the channel) cancels
+//     some units of a channel order and the rest goes on;
 //   - channel.push_stock when the availability of SKUs the channel lists
 //     changes, coalesced: one pending job per channel whatever the number
 //     of movements, the SKUs kept in stock_push_pending.
@@ -43,10 +45,12 @@ const (
 	KindPushShipment     = "channel.push_shipment"
 	KindPushCancellation = "channel.push_cancellation"
 	KindPushStock        = "channel.push_stock"
+	// KindPushLineCancellation is a partial cancellation's push.
+	KindPushLineCancellation = "channel.push_line_cancellation"
 )
 
 // ChannelJobKinds lists the kinds of the channel jobs.
-var ChannelJobKinds = []string{KindChannelPoll, KindPushShipment, KindPushCancellation, KindPushStock}
+var ChannelJobKinds = []string{KindChannelPoll, KindPushShipment, KindPushCancellation, KindPushLineCancellation, KindPushStock}
 
 // The connector settings push-back reads (besides each connector's own).
 const (
@@ -90,9 +94,14 @@ type watchedTx struct {
 	seen      map[string]bool // skus, as a set: a snapshot touches thousands
 	shipments []*fulfilment.Shipment
 	cancelled []cancelled
+	partial   []cancelled // some units, the order going on
 }
 
-type cancelled struct{ orderID, reason string }
+type cancelled struct {
+	orderID, reason string
+	eventID         string                    // partial: names the cancellation to the channel
+	lines           []fulfilment.LineQuantity // partial: what was cancelled
+}
 
 func (w *watchedTx) touch(skus ...string) {
 	if w.seen == nil {
@@ -161,7 +170,8 @@ func (w *watchedTx) ShipmentInsert(ctx context.Context, sh *fulfilment.Shipment)
 }
 
 // EventInsert watches for an order becoming cancelled by anyone but its
-// channel: order.cancelled, or order.lines_cancelled that left nothing.
+// channel: order.cancelled, or order.lines_cancelled that left nothing;
+// and for order.lines_cancelled that left the order going on.
 func (w *watchedTx) EventInsert(ctx context.Context, es ...*orderly.Event) error {
 	err := w.Querier.EventInsert(ctx, es...)
 	if err != nil {
@@ -172,12 +182,16 @@ func (w *watchedTx) EventInsert(ctx context.Context, es ...*orderly.Event) error
 			continue
 		}
 		var data struct {
-			Reason string `json:"reason"`
-			To     string `json:"to"`
+			Reason string                    `json:"reason"`
+			To     string                    `json:"to"`
+			Lines  []fulfilment.LineQuantity `json:"lines"`
 		}
 		_ = json.Unmarshal(e.Data, &data)
-		if e.Type == "order.cancelled" || e.Type == "order.lines_cancelled" && data.To == string(order.StatusCancelled) {
+		switch {
+		case e.Type == "order.cancelled" || e.Type == "order.lines_cancelled" && data.To == string(order.StatusCancelled):
 			w.cancelled = append(w.cancelled, cancelled{orderID: e.OrderID, reason: data.Reason})
+		case e.Type == "order.lines_cancelled" && len(data.Lines) > 0:
+			w.partial = append(w.partial, cancelled{orderID: e.OrderID, reason: data.Reason, eventID: e.ID, lines: data.Lines})
 		}
 	}
 	return nil
@@ -189,6 +203,9 @@ type pushArgs struct {
 	OrderID    string `json:"order_id,omitempty"`
 	ShipmentID string `json:"shipment_id,omitempty"`
 	Reason     string `json:"reason,omitempty"`
+	// EventID and Lines are a partial cancellation's: its event and units.
+	EventID string                    `json:"event_id,omitempty"`
+	Lines   []fulfilment.LineQuantity `json:"lines,omitempty"`
 }
 
 // withConnectors returns ctx carrying the connector configurations read
@@ -207,7 +224,7 @@ type connectorsKey struct{}
 
 // enqueuePushBack enqueues, in tx, the jobs of what w recorded.
 func (s *Service) enqueuePushBack(ctx context.Context, tx store.Querier, w *watchedTx) error {
-	if len(w.skus) == 0 && len(w.shipments) == 0 && len(w.cancelled) == 0 {
+	if len(w.skus) == 0 && len(w.shipments) == 0 && len(w.cancelled) == 0 && len(w.partial) == 0 {
 		return nil
 	}
 	cfgs, read := ctx.Value(connectorsKey{}).([]*store.ChannelConnector)
@@ -261,6 +278,18 @@ func (s *Service) enqueuePushBack(ctx context.Context, tx store.Querier, w *watc
 		if _, ok := c.(connector.CancellationPusher); ok {
 			if err := tx.JobInsert(ctx, outbound.NewJob(KindPushCancellation,
 				pushArgs{Channel: code, OrderID: cn.orderID, Reason: cn.reason}, now)); err != nil {
+				return err
+			}
+		}
+	}
+	for _, cn := range w.partial {
+		code, c, err := orderChannel(cn.orderID)
+		if err != nil {
+			return err
+		}
+		if _, ok := c.(connector.LineCancellationPusher); ok {
+			if err := tx.JobInsert(ctx, outbound.NewJob(KindPushLineCancellation,
+				pushArgs{Channel: code, OrderID: cn.orderID, Reason: cn.reason, EventID: cn.eventID, Lines: cn.lines}, now)); err != nil {
 				return err
 			}
 		}
@@ -324,10 +353,11 @@ func (s *Service) swapInJob(ctx context.Context, tx store.Querier, channelCode s
 // job runner.
 func (s *Service) ChannelJobHandlers() map[string]outbound.Handler {
 	return map[string]outbound.Handler{
-		KindChannelPoll:      s.channelJob(KindChannelPoll, s.runPoll),
-		KindPushShipment:     s.channelJob(KindPushShipment, s.pushShipment),
-		KindPushCancellation: s.channelJob(KindPushCancellation, s.pushCancellation),
-		KindPushStock:        s.channelJob(KindPushStock, s.pushStock),
+		KindChannelPoll:          s.channelJob(KindChannelPoll, s.runPoll),
+		KindPushShipment:         s.channelJob(KindPushShipment, s.pushShipment),
+		KindPushCancellation:     s.channelJob(KindPushCancellation, s.pushCancellation),
+		KindPushStock:            s.channelJob(KindPushStock, s.pushStock),
+		KindPushLineCancellation: s.channelJob(KindPushLineCancellation, s.pushLineCancellation),
 	}
 }
 
@@ -459,6 +489,43 @@ func (s *Service) pushCancellation(ctx context.Context, _ *store.Job, a pushArgs
 	}
 	return pusher.PushCancellation(ctx, connector.CancelRequest{OrderExternalID: o.ExternalID, Reason: a.Reason,
 		NotifyCustomer: cfg.Settings[SettingNotifyCustomer] == "true"})
+}
+
+// pushLineCancellation asks the channel to cancel the units of an order
+// Orderly cancelled while the rest of the order goes on.
+func (s *Service) pushLineCancellation(ctx context.Context, _ *store.Job, a pushArgs) error {
+	c, cfg, err := s.openChannelConnector(ctx, a.Channel)
+	if err != nil {
+		return err
+	}
+	pusher, ok := c.(connector.LineCancellationPusher)
+	if !ok {
+		return nil
+	}
+	o, err := s.store.OrderGet(ctx, a.OrderID)
+	if err != nil {
+		return err
+	}
+	refs, err := s.store.ChannelOrderLinesGet(ctx, o.Channel, o.ExternalID)
+	if err != nil && orderly.KindOf(err) != orderly.KindNotFound {
+		return err
+	}
+	ids := lineExternalIDs(o, refs)
+	req := connector.LineCancelRequest{OrderExternalID: o.ExternalID, Reason: a.Reason, Ref: a.EventID,
+		NotifyCustomer: cfg.Settings[SettingNotifyCustomer] == "true", LocationRef: cfg.Settings[SettingStockLocation]}
+	for _, l := range a.Lines {
+		sku := ""
+		for _, ol := range o.Lines {
+			if ol.ID == l.LineID {
+				sku = ol.SKU
+			}
+		}
+		if ids[l.LineID] == "" {
+			return orderly.Errorf(orderly.KindConflict, "order %d: line %s has no id on channel %s to cancel units of", o.Number, l.LineID, a.Channel)
+		}
+		req.Lines = append(req.Lines, connector.CancelLine{LineExternalID: ids[l.LineID], SKU: sku, Quantity: l.Quantity})
+	}
+	return pusher.PushLineCancellation(ctx, req)
 }
 
 // systemPrincipal reads on behalf of background jobs.

@@ -326,6 +326,74 @@ func TestPushShipmentAndCancelWooCommerce(t *testing.T) {
 	})
 }
 
+// TestPushLineCancellationShopify: units Orderly cancels while the rest of
+// the order goes on are cancelled on Shopify (a refund of restock type
+// cancel, no money) in a job enqueued with the cancellation; cancelling
+// the rest is a whole-order cancellation, pushed as such.
+func TestPushLineCancellationShopify(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		b := channelSetup(t, st)
+		ctx := context.Background()
+		stock(t, b, "IPOD2008PINK")
+		fake := connectortest.NewFake(t)
+		configure(t, b, "shop-eu", fake.URL, map[string]string{shopify.SettingAccessToken: "shpat_x"})
+		c, _ := shopify.New(connector.Config{})
+		payload := strings.NewReplacer(`"cancel_reason": "customer"`, `"cancel_reason": null`,
+			`"cancelled_at": "2021-12-31T19:00:00-05:00"`, `"cancelled_at": null`, `"financial_status": "voided"`, `"financial_status": "paid"`).
+			Replace(string(fixture(t, "shopify/testdata/orders_create.json")))
+		o := capture(t, b, "shop-eu", c, []byte(payload), "wh-1")
+		if len(o.Lines) != 2 {
+			t.Fatalf("%d lines", len(o.Lines))
+		}
+		fake.Handle("GET /admin/api/2025-01/orders/820982911946154508/refunds.json", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.Raw(w, 200, []byte(`{"refunds": []}`))
+		})
+		fake.Handle("GET /admin/api/2025-01/orders/820982911946154508/fulfillment_orders.json", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.Raw(w, 200, []byte(`{"fulfillment_orders": [{"id": 1046000778, "status": "open", "assigned_location_id": 24826418, "line_items": [
+				{"id": 1025578633, "line_item_id": 866550311766439020, "fulfillable_quantity": 1},
+				{"id": 1025578634, "line_item_id": 141249953214522974, "fulfillable_quantity": 1}]}]}`))
+		})
+		fake.Handle("POST /admin/api/2025-01/orders/820982911946154508/refunds.json", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.JSON(w, 201, map[string]any{"refund": map[string]any{"id": 1}})
+		})
+		fake.Handle("POST /admin/api/2025-01/orders/820982911946154508/cancel.json", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.JSON(w, 200, map[string]any{"order": map[string]any{"id": 820982911946154508}})
+		})
+
+		// The second line's unit: the order goes on; one partial push.
+		if _, err := b.svc.CancelLines(ctx, admin, o.ID, []fulfilment.LineQuantity{{LineID: o.Lines[1].ID, Quantity: 1}}, "out of stock"); err != nil {
+			t.Fatal(err)
+		}
+		partial := jobs(t, st, service.KindPushLineCancellation)
+		if len(partial) != 1 || len(jobs(t, st, service.KindPushCancellation)) != 0 {
+			t.Fatalf("partial pushes %+v, whole-order pushes %d; want 1 and 0", partial, len(jobs(t, st, service.KindPushCancellation)))
+		}
+		runJobs(t, b, 5)
+		posts := requests(fake, "POST", "/admin/api/2025-01/orders/820982911946154508/refunds.json")
+		if len(posts) != 1 {
+			t.Fatalf("%d refunds posted, want 1: %+v", len(posts), fake.Requests())
+		}
+		body := string(posts[0].Body)
+		for _, want := range []string{`"line_item_id":141249953214522974`, `"quantity":1`, `"restock_type":"cancel"`,
+			`"location_id":24826418`, `"transactions":[]`, `: out of stock"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("refund body lacks %s: %s", want, body)
+			}
+		}
+		if n := len(jobs(t, st, service.KindPushLineCancellation, store.JobSucceeded)); n != 1 {
+			t.Errorf("%d succeeded partial pushes, want 1", n)
+		}
+
+		// The rest: the order is cancelled, pushed as a whole-order cancellation.
+		if _, err := b.svc.CancelLines(ctx, admin, o.ID, []fulfilment.LineQuantity{{LineID: o.Lines[0].ID, Quantity: 1}}, "customer asked"); err != nil {
+			t.Fatal(err)
+		}
+		if n, m := len(jobs(t, st, service.KindPushLineCancellation)), len(jobs(t, st, service.KindPushCancellation)); n != 0 || m != 1 {
+			t.Errorf("after cancelling the rest: %d pending partial pushes, %d whole-order; want 0 and 1", n, m)
+		}
+	})
+}
+
 // TestPushStockCoalesced: movements of listed SKUs make one pending
 // stock push per channel; it sets the channel's availability of the listed
 // SKUs; a rolled-back movement enqueues nothing; a movement after the push

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/connector"
@@ -36,9 +37,10 @@ func (c *Connector) do(ctx context.Context, method, path string, in, out any) er
 }
 
 type fulfillmentOrder struct {
-	ID        json.Number `json:"id"`
-	Status    string      `json:"status"`
-	LineItems []struct {
+	ID                 json.Number `json:"id"`
+	Status             string      `json:"status"`
+	AssignedLocationID json.Number `json:"assigned_location_id"`
+	LineItems          []struct {
 		ID                  json.Number `json:"id"`
 		LineItemID          json.Number `json:"line_item_id"`
 		FulfillableQuantity int64       `json:"fulfillable_quantity"`
@@ -188,4 +190,103 @@ func numericID(what, s string) (string, error) {
 		return "", orderly.Invalid(what, "%q is not a Shopify id", s)
 	}
 	return s, nil
+}
+
+// refundLineItem is one line of a refund: restock_type "cancel" takes
+// unfulfilled units off the line (its fulfillable quantity falls) and puts
+// them back in stock at location_id, which Shopify requires for it.
+type refundLineItem struct {
+	LineItemID  json.Number `json:"line_item_id"`
+	Quantity    int64       `json:"quantity"`
+	RestockType string      `json:"restock_type"`
+	LocationID  json.Number `json:"location_id"`
+}
+
+type refundRequest struct {
+	Refund struct {
+		Notify          bool             `json:"notify"`
+		Note            string           `json:"note"`
+		RefundLineItems []refundLineItem `json:"refund_line_items"`
+		Transactions    []any            `json:"transactions"`
+	} `json:"refund"`
+}
+
+// PushLineCancellation cancels units of some line items: Shopify has no
+// call for that but a refund whose line items have restock_type "cancel"
+// and which carries no transactions, so moves no money (the refund of the
+// money stays the merchant's decision). The units go back to the location
+// their fulfillment order is assigned to, else r.LocationRef. The refund's
+// note starts with "Orderly cancellation <Ref>": a retry whose earlier
+// attempt went through (the answer lost) finds it and does nothing.
+func (c *Connector) PushLineCancellation(ctx context.Context, r connector.LineCancelRequest) error {
+	id, err := numericID("order", r.OrderExternalID)
+	if err != nil {
+		return err
+	}
+	if r.Ref == "" || len(r.Lines) == 0 {
+		return orderly.Invalid("lines", "a line cancellation needs a reference and at least one line")
+	}
+	for _, l := range r.Lines {
+		if l.Quantity < 1 {
+			return orderly.Invalid("lines", "quantity of line %s must be at least 1", l.LineExternalID)
+		}
+		if _, err := numericID("line item of "+l.SKU, l.LineExternalID); err != nil {
+			return err
+		}
+	}
+	marker := "Orderly cancellation " + r.Ref
+	var refunds struct {
+		Refunds []struct {
+			Note string `json:"note"`
+		} `json:"refunds"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/orders/"+id+"/refunds.json", nil, &refunds); err != nil {
+		return err
+	}
+	for _, f := range refunds.Refunds {
+		if f.Note == marker || strings.HasPrefix(f.Note, marker+":") {
+			return nil // pushed before
+		}
+	}
+	var fos struct {
+		FulfillmentOrders []fulfillmentOrder `json:"fulfillment_orders"`
+	}
+	if err := c.do(ctx, http.MethodGet, "/orders/"+id+"/fulfillment_orders.json", nil, &fos); err != nil {
+		return err
+	}
+	located := map[string]json.Number{}
+	for _, fo := range fos.FulfillmentOrders {
+		if fo.Status != "open" && fo.Status != "in_progress" && fo.Status != "scheduled" || fo.AssignedLocationID == "" {
+			continue
+		}
+		for _, li := range fo.LineItems {
+			if _, ok := located[li.LineItemID.String()]; !ok && li.FulfillableQuantity > 0 {
+				located[li.LineItemID.String()] = fo.AssignedLocationID
+			}
+		}
+	}
+	var req refundRequest
+	req.Refund.Notify = r.NotifyCustomer
+	req.Refund.Note = marker
+	if r.Reason != "" {
+		req.Refund.Note += ": " + r.Reason
+	}
+	req.Refund.Transactions = []any{}
+	for _, l := range r.Lines {
+		loc, ok := located[l.LineExternalID]
+		if !ok {
+			if r.LocationRef == "" {
+				return orderly.Errorf(orderly.KindConflict, "shopify order %s: line item %s has no open fulfillment order to say where its units go back, and no location was given",
+					id, l.LineExternalID)
+			}
+			ref, err := numericID("location", r.LocationRef)
+			if err != nil {
+				return err
+			}
+			loc = json.Number(ref)
+		}
+		req.Refund.RefundLineItems = append(req.Refund.RefundLineItems,
+			refundLineItem{LineItemID: json.Number(l.LineExternalID), Quantity: l.Quantity, RestockType: "cancel", LocationID: loc})
+	}
+	return c.do(ctx, http.MethodPost, "/orders/"+id+"/refunds.json", req, nil)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/orderly-oms/orderly"
@@ -165,5 +166,102 @@ func TestPushShipmentRepeated(t *testing.T) {
 		if r.Method == http.MethodPost {
 			t.Errorf("posted %s", r.Path)
 		}
+	}
+}
+
+// TestPushLineCancellation: units of a line are cancelled by a refund with
+// restock_type cancel and no transactions, back at the location of the
+// line's open fulfillment order (else the one given); a retry after the
+// refund was made finds it by its note and posts nothing.
+func TestPushLineCancellation(t *testing.T) {
+	c, fake := newClient(t)
+	var refunds []string // notes of the refunds made
+	fake.Handle("GET /admin/api/2024-10/orders/820982911946154508/refunds.json", func(w http.ResponseWriter, r *http.Request) {
+		list := []map[string]any{{"id": 1, "note": "wrong size"}}
+		for i, n := range refunds {
+			list = append(list, map[string]any{"id": 10 + i, "note": n})
+		}
+		connectortest.JSON(w, 200, map[string]any{"refunds": list})
+	})
+	fake.Handle("GET /admin/api/2024-10/orders/820982911946154508/fulfillment_orders.json", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.Raw(w, 200, []byte(`{"fulfillment_orders":[
+ {"id":1046000778,"status":"closed","assigned_location_id":11,"line_items":[{"id":1,"line_item_id":866550311766439020,"fulfillable_quantity":0}]},
+ {"id":1046000779,"status":"open","assigned_location_id":24826418,"line_items":[
+  {"id":1058737482,"line_item_id":866550311766439020,"fulfillable_quantity":1},
+  {"id":1058737483,"line_item_id":141249953214522974,"fulfillable_quantity":2}]}]}`))
+	})
+	fake.Handle("POST /admin/api/2024-10/orders/820982911946154508/refunds.json", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Refund struct {
+				Note string `json:"note"`
+			} `json:"refund"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		refunds = append(refunds, body.Refund.Note)
+		connectortest.JSON(w, 201, map[string]any{"refund": map[string]any{"id": 509562969}})
+	})
+	req := connector.LineCancelRequest{OrderExternalID: "820982911946154508", Ref: "ev-1", Reason: "out of stock",
+		Lines: []connector.CancelLine{{LineExternalID: "141249953214522974", SKU: "IPOD2008PINK", Quantity: 1}}, NotifyCustomer: true}
+	if err := c.PushLineCancellation(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	posts := 0
+	for _, r := range fake.Requests() {
+		if r.Method != http.MethodPost {
+			continue
+		}
+		posts++
+		var got, want any
+		_ = json.Unmarshal(r.Body, &got)
+		_ = json.Unmarshal([]byte(`{"refund":{"notify":true,"note":"Orderly cancellation ev-1: out of stock",
+		 "refund_line_items":[{"line_item_id":141249953214522974,"quantity":1,"restock_type":"cancel","location_id":24826418}],
+		 "transactions":[]}}`), &want)
+		if !jsonEqual(got, want) {
+			t.Errorf("body = %s", r.Body)
+		}
+	}
+	if posts != 1 {
+		t.Fatalf("%d refunds posted, want 1", posts)
+	}
+	// The same cancellation again (a retry whose answer was lost): nothing posted.
+	if err := c.PushLineCancellation(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	if len(refunds) != 1 {
+		t.Fatalf("a retry posted again: %v", refunds)
+	}
+
+	// A line with no open fulfillment order goes back to the location given;
+	// without one, nothing is posted and the error says why.
+	req = connector.LineCancelRequest{OrderExternalID: "820982911946154508", Ref: "ev-2",
+		Lines: []connector.CancelLine{{LineExternalID: "999", SKU: "X", Quantity: 2}}}
+	if err := c.PushLineCancellation(context.Background(), req); orderly.KindOf(err) != orderly.KindConflict {
+		t.Errorf("no location: %v, want conflict", err)
+	}
+	req.LocationRef = "655441491"
+	if err := c.PushLineCancellation(context.Background(), req); err != nil {
+		t.Fatal(err)
+	}
+	reqs := fake.Requests()
+	last := reqs[len(reqs)-1]
+	if last.Method != http.MethodPost || !strings.Contains(string(last.Body), `"location_id":655441491`) ||
+		!strings.Contains(string(last.Body), `"note":"Orderly cancellation ev-2"`) {
+		t.Errorf("last request %s %s %s", last.Method, last.Path, last.Body)
+	}
+	// Bad input is refused before any call.
+	n := len(fake.Requests())
+	for _, bad := range []connector.LineCancelRequest{
+		{OrderExternalID: "x", Ref: "r", Lines: []connector.CancelLine{{LineExternalID: "1", Quantity: 1}}},
+		{OrderExternalID: "1", Ref: "", Lines: []connector.CancelLine{{LineExternalID: "1", Quantity: 1}}},
+		{OrderExternalID: "1", Ref: "r"},
+		{OrderExternalID: "1", Ref: "r", Lines: []connector.CancelLine{{LineExternalID: "1", Quantity: 0}}},
+		{OrderExternalID: "1", Ref: "r", Lines: []connector.CancelLine{{LineExternalID: "gid://x", Quantity: 1}}},
+	} {
+		if err := c.PushLineCancellation(context.Background(), bad); orderly.KindOf(err) != orderly.KindInvalid {
+			t.Errorf("%+v: %v, want invalid", bad, err)
+		}
+	}
+	if len(fake.Requests()) != n {
+		t.Error("a refused request called Shopify")
 	}
 }
