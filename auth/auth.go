@@ -64,11 +64,14 @@ const (
 	// PermIntegrationsManage covers outbound webhook subscriptions, their
 	// delivery logs and replays, and the job queue's dead-letter list.
 	PermIntegrationsManage Permission = "integrations:manage"
+	// PermKeysManage covers making, listing and revoking API keys: whoever
+	// holds it can make a key of any role, so only admin does.
+	PermKeysManage Permission = "keys:manage"
 )
 
 var grants = map[Role][]Permission{
 	RoleAdmin: {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermReferenceManage, PermEventsRead,
-		PermInventoryRead, PermInventoryManage, PermFulfilmentManage, PermIntegrationsManage},
+		PermInventoryRead, PermInventoryManage, PermFulfilmentManage, PermIntegrationsManage, PermKeysManage},
 	RoleAgent:     {PermOrdersRead, PermOrdersCreate, PermOrdersManage, PermReferenceRead, PermEventsRead, PermInventoryRead},
 	RoleWarehouse: {PermOrdersRead, PermReferenceRead, PermInventoryRead, PermInventoryManage, PermFulfilmentManage},
 	RoleFinance:   {PermOrdersRead, PermReferenceRead, PermEventsRead, PermInventoryRead},

@@ -103,6 +103,10 @@ func TestRoleMatrix(t *testing.T) {
 			{"GET", "/api/v1/routing/rule-sets", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 			{"GET", "/api/v1/routing/rule-sets/0", "", 200, [6]bool{Y, Y, Y, Y, Y, Y}},
 			{"POST", "/api/v1/routing/rule-sets/1/activate", "", 200, [6]bool{Y, N, N, N, N, N}},
+			// API keys: admin only.
+			{"POST", "/api/v1/keys", `{"name":"rm-` + role + `","role":"viewer"}`, 201, [6]bool{Y, N, N, N, N, N}},
+			{"GET", "/api/v1/keys", "", 200, [6]bool{Y, N, N, N, N, N}},
+			{"POST", "/api/v1/keys/rm-" + role + "/revoke", "", 200, [6]bool{Y, N, N, N, N, N}},
 			{"POST", "/api/v1/routing/simulate", `{"version":0,"placed_after":"2020-01-01T00:00:00Z","placed_before":"2030-01-01T00:00:00Z"}`, 200, [6]bool{Y, N, N, N, N, N}},
 		}
 	}

@@ -385,7 +385,7 @@ func buildOpenAPI(routes []route, version string) map[string]any {
 			"version": version,
 			"description": "Orderly's JSON API. Authenticate with `Authorization: Bearer <api key>`. " +
 				"Money is an integer of minor units of the order's currency (1999 EUR is 19.99 EUR). " +
-				"Errors are RFC 9457 problem details. Every POST, PUT and PATCH accepts an Idempotency-Key. " +
+				"Errors are RFC 9457 problem details. Every POST, PUT and PATCH accepts an Idempotency-Key, but for making an API key (its answer carries the key once). " +
 				"Lists page with limit and cursor.",
 		},
 		"security": []any{map[string]any{"bearer": []any{}}},
@@ -398,6 +398,7 @@ func buildOpenAPI(routes []route, version string) map[string]any {
 			map[string]any{"name": "reconciliation", "description": "Stock snapshots from a WMS, ERP or POS, and the drift reports they produce."},
 			map[string]any{"name": "webhooks", "description": "Inbound webhooks from sales channels, signed with the channel's secret."},
 			map[string]any{"name": "integrations", "description": "Outbound webhook subscriptions, their delivery logs, and the background job queue."},
+			map[string]any{"name": "keys", "description": "API keys: made, listed and revoked by admin."},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document."},
 		},
 		"paths": paths,
@@ -449,7 +450,7 @@ func operation(g *schemaGen, rt route) map[string]any {
 		}
 		params = append(params, param)
 	}
-	if rt.mutating() && !rt.public && len(rt.bodyTypes) == 0 {
+	if rt.mutating() && !rt.public && len(rt.bodyTypes) == 0 && !rt.secretResponse {
 		params = append(params, map[string]any{"name": "Idempotency-Key", "in": "header",
 			"description": "Makes the request safe to retry: the same key with the same body replays the first response.",
 			"schema":      map[string]any{"type": "string", "minLength": 1, "maxLength": maxIdempotencyKey}})

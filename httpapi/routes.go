@@ -68,7 +68,11 @@ type route struct {
 	// resource, where any other request is answered 409
 	// idempotency_response_lost (idempotency.go).
 	rerunSafe bool
-	handle    func(w http.ResponseWriter, r *http.Request) error
+	// secretResponse says the answer carries a secret that is stored
+	// nowhere (a new API key): the route refuses an Idempotency-Key, whose
+	// stored answer would keep it.
+	secretResponse bool
+	handle         func(w http.ResponseWriter, r *http.Request) error
 }
 
 // queryParam documents one query parameter.
@@ -345,6 +349,21 @@ func (a *api) routes() []route {
 				"and reports split rate, mean distance, orders per location, unfillable orders and the orders whose plan changed. Writes nothing. Admin only.",
 			request: simulateRequest{}, status: 200, response: service.Simulation{}, handle: a.simulateRouting},
 
+		// API keys (keys.go).
+		{method: "POST", path: "/api/v1/keys", op: "createKey", tag: "keys", perm: auth.PermKeysManage,
+			summary: "Make an API key",
+			about: "The answer carries the key (secret) once: only its SHA-256 is stored, so it cannot be shown again, and this route takes no Idempotency-Key (a stored answer would keep it; 400). " +
+				"A taken name is a 409; a channel key needs an existing channel, a warehouse key an existing location (422 naming the field). Admin only.",
+			request: keyRequest{}, status: 201, response: keyView{}, locate: "name", secretResponse: true, handle: a.createKey},
+		{method: "GET", path: "/api/v1/keys", op: "listKeys", tag: "keys", perm: auth.PermKeysManage,
+			summary: "List API keys", about: "Every key, revoked ones too, by name; never a secret (its first characters, prefix, to recognise it). Admin only.",
+			status: 200, response: keyList{}, handle: a.listKeys},
+		{method: "POST", path: "/api/v1/keys/{name}/revoke", op: "revokeKey", tag: "keys", perm: auth.PermKeysManage,
+			summary: "Revoke an API key",
+			about: "From now on the key authenticates nothing: at once on every PostgreSQL node, within ten seconds on a SQLite server that cached it. " +
+				"Revoking a revoked key changes nothing and answers it again. An admin key may revoke itself. Admin only. The body may be empty or {}.",
+			request: emptyRequest{}, optionalBody: true, status: 200, response: keyView{}, handle: a.revokeKey},
+
 		// Outbound webhooks and the job queue (subscriptions.go).
 		{method: "POST", path: "/api/v1/webhooks", op: "createWebhookSubscription", tag: "integrations", perm: auth.PermIntegrationsManage,
 			summary: "Subscribe a URL to Orderly's events",
@@ -480,6 +499,10 @@ func (a *api) endpoint(rt route) http.Handler {
 		}
 		r = r.WithContext(context.WithValue(r.Context(), bodyKey{}, body))
 		if keys, ok := r.Header["Idempotency-Key"]; ok {
+			if rt.secretResponse {
+				a.writeError(w, r, badRequest("Idempotency-Key", "not taken here: the answer carries a secret that is stored nowhere, so it cannot be replayed; a repeated request with the same name is a 409"))
+				return
+			}
 			a.idempotent(w, r, rt, keys, body, serve)
 			return
 		}

@@ -11,8 +11,22 @@ import (
 // CreateAPIKey makes a new API key and returns the stored record and the
 // secret, which exists nowhere else: show it once. The channel of a channel
 // key and the location of a warehouse key must exist. It is an operator
-// action (the CLI), so it takes no principal.
+// action (the CLI), so it takes no principal; CreateKey is the same for
+// the API.
 func (s *Service) CreateAPIKey(ctx context.Context, name string, role auth.Role, channelCode, location string) (*auth.APIKey, string, error) {
+	return s.createAPIKey(ctx, orderly.SystemActor, name, role, channelCode, location)
+}
+
+// CreateKey is CreateAPIKey by a principal that may manage keys (admin),
+// recorded as its actor.
+func (s *Service) CreateKey(ctx context.Context, p auth.Principal, name string, role auth.Role, channelCode, location string) (*auth.APIKey, string, error) {
+	if err := require(p, auth.PermKeysManage); err != nil {
+		return nil, "", err
+	}
+	return s.createAPIKey(ctx, p.Actor(), name, role, channelCode, location)
+}
+
+func (s *Service) createAPIKey(ctx context.Context, actor, name string, role auth.Role, channelCode, location string) (*auth.APIKey, string, error) {
 	k, secret, err := auth.NewAPIKey(name, role, channelCode, location, s.clock.Now())
 	if err != nil {
 		return nil, "", err
@@ -37,7 +51,7 @@ func (s *Service) CreateAPIKey(ctx context.Context, name string, role auth.Role,
 		if err := tx.APIKeyInsert(ctx, k); err != nil {
 			return duplicateAs(err, "name", "a key named %q already exists", name)
 		}
-		return tx.EventInsert(ctx, s.event("api_key.created", "api_key", k.ID, "", orderly.SystemActor,
+		return tx.EventInsert(ctx, s.event("api_key.created", "api_key", k.ID, "", actor,
 			map[string]any{"name": k.Name, "role": k.Role, "channel": k.Channel, "location": k.Location}))
 	})
 	if err != nil {
@@ -70,8 +84,22 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (auth.Princip
 // nothing (at once on this process and, through PostgreSQL, on every
 // node; a running SQLite server that cached the key refuses it within
 // the store's key TTL, ten seconds). Revoking a revoked key changes nothing and
-// returns it. An operator action (the CLI), so it takes no principal.
+// returns it. An operator action (the CLI), so it takes no principal;
+// RevokeKey is the same for the API.
 func (s *Service) RevokeAPIKey(ctx context.Context, name string) (*auth.APIKey, error) {
+	return s.revokeAPIKey(ctx, orderly.SystemActor, name)
+}
+
+// RevokeKey is RevokeAPIKey by a principal that may manage keys (admin),
+// recorded as its actor. A principal may revoke the key it calls with.
+func (s *Service) RevokeKey(ctx context.Context, p auth.Principal, name string) (*auth.APIKey, error) {
+	if err := require(p, auth.PermKeysManage); err != nil {
+		return nil, err
+	}
+	return s.revokeAPIKey(ctx, p.Actor(), name)
+}
+
+func (s *Service) revokeAPIKey(ctx context.Context, actor, name string) (*auth.APIKey, error) {
 	var k *auth.APIKey
 	err := s.store.InTx(ctx, func(tx store.Querier) error {
 		var revoked bool
@@ -79,7 +107,7 @@ func (s *Service) RevokeAPIKey(ctx context.Context, name string) (*auth.APIKey, 
 		if k, revoked, err = tx.APIKeyRevoke(ctx, name, s.clock.Now()); err != nil || !revoked {
 			return err
 		}
-		return tx.EventInsert(ctx, s.event("api_key.revoked", "api_key", k.ID, "", orderly.SystemActor,
+		return tx.EventInsert(ctx, s.event("api_key.revoked", "api_key", k.ID, "", actor,
 			map[string]any{"name": k.Name, "role": k.Role}))
 	})
 	if err != nil {
@@ -91,5 +119,13 @@ func (s *Service) RevokeAPIKey(ctx context.Context, name string) (*auth.APIKey, 
 // ListAPIKeys returns every key, revoked ones too, ordered by name; never
 // a secret (only its first characters). An operator action (the CLI).
 func (s *Service) ListAPIKeys(ctx context.Context) ([]*auth.APIKey, error) {
+	return s.store.APIKeyList(ctx)
+}
+
+// ListKeys is ListAPIKeys for a principal that may manage keys (admin).
+func (s *Service) ListKeys(ctx context.Context, p auth.Principal) ([]*auth.APIKey, error) {
+	if err := require(p, auth.PermKeysManage); err != nil {
+		return nil, err
+	}
 	return s.store.APIKeyList(ctx)
 }
