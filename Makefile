@@ -50,12 +50,9 @@ fuzz: ## run each fuzz target for FUZZTIME (default 30s)
 	$(GO) test -run='^$$' -fuzz=FuzzCSV -fuzztime=$${FUZZTIME:-30s} ./orderimport/
 	$(GO) test -run='^$$' -fuzz=FuzzJSONL -fuzztime=$${FUZZTIME:-30s} ./orderimport/
 	$(GO) test -run='^$$' -fuzz=FuzzAppendAvailability -fuzztime=$${FUZZTIME:-30s} ./httpapi/
-	$(GO) test -run='^$$' -fuzz=FuzzParseOrder -fuzztime=$${FUZZTIME:-30s} ./connector/shopify/
-	$(GO) test -run='^$$' -fuzz=FuzzParseOrder -fuzztime=$${FUZZTIME:-30s} ./connector/woocommerce/
-	$(GO) test -run='^$$' -fuzz=FuzzParseOrder -fuzztime=$${FUZZTIME:-30s} ./connector/amazon/
 	$(GO) test -run='^$$' -fuzz=FuzzScanLookup -fuzztime=$${FUZZTIME:-30s} ./internal/loadgen/
+	$(GO) test -run='^$$' -fuzz=FuzzOpen -fuzztime=$${FUZZTIME:-30s} ./secret/
 	$(GO) test -run='^$$' -fuzz=FuzzNumbered -fuzztime=$${FUZZTIME:-30s} ./store/sqlstore/
-	$(GO) test -run='^$$' -fuzz=FuzzScanLookup -fuzztime=$${FUZZTIME:-30s} ./internal/loadgen/
 	for p in shopify woocommerce amazon; do \
 		$(GO) test -run='^$$' -fuzz=FuzzParseOrder -fuzztime=$${FUZZTIME:-30s} ./connector/$$p/ || exit 1; \
 	done

@@ -23,6 +23,7 @@ import (
 	"github.com/orderly-oms/orderly/inventory"
 	"github.com/orderly-oms/orderly/order"
 	"github.com/orderly-oms/orderly/routing"
+	"github.com/orderly-oms/orderly/secret"
 )
 
 // Error codes carried by KindConflict errors.
@@ -89,6 +90,19 @@ type Store interface {
 	// writes nothing: call it before InTx, so that the transaction (on
 	// SQLite, its one writer) does only what must be done inside.
 	PrepareCapture(p *CaptureParams) error
+
+	// UseSecrets makes the store seal the secrets it keeps readable
+	// (channels' webhook secrets, connector settings, webhook subscription
+	// secrets) with k's current key as it writes them, and open them with
+	// any of k's keys as it reads them; nil (the default) keeps them as
+	// given. Call it before the store is used.
+	UseSecrets(k *secret.Keyring)
+	// SecretsStatus counts the stored secrets by how they are kept.
+	SecretsStatus(ctx context.Context) (SecretsStatus, error)
+	// SecretsSeal seals, in one transaction, every stored secret not yet
+	// sealed with the current key (plaintext, or a previous key's) and
+	// returns how many it sealed. Without a keyring it is KindInvalid.
+	SecretsSeal(ctx context.Context) (int, error)
 
 	// Migrate applies every pending migration, each in its own transaction.
 	Migrate(ctx context.Context) error
@@ -625,6 +639,22 @@ type OrderListParams struct {
 	// BeforeNumber pages: only orders with a smaller number (0 = first page).
 	BeforeNumber int64
 	Limit        int
+}
+
+// SecretsStatus counts the stored secrets (empty ones are not counted).
+type SecretsStatus struct {
+	// Key is the id of the key the store seals with; "" without one.
+	Key string `json:"key"`
+	// Plain are stored as given: written before a key was configured.
+	Plain int `json:"plain"`
+	// Current are sealed with the current key.
+	Current int `json:"current"`
+	// Previous are sealed with a previous key the store was given.
+	Previous int `json:"previous"`
+	// Unreadable are sealed with a key the store was not given, or were
+	// altered; UnreadablePlaces names where (table.column/row).
+	Unreadable       int      `json:"unreadable"`
+	UnreadablePlaces []string `json:"unreadable_places,omitempty"`
 }
 
 // EventListParams filters and pages events.

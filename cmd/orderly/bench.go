@@ -491,7 +491,7 @@ func startInProcess(ctx context.Context, o *benchOptions, getenv func(string) st
 		dsn = "sqlite:" + filepath.Join(dir, "bench.db")
 	}
 
-	st, err := openStore(ctx, dsn)
+	st, err := openStore(ctx, dsn, getenv)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

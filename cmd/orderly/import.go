@@ -81,7 +81,7 @@ func cmdImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	defer func() { _ = in.Close() }() // read only: nothing to lose on close
 
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		svc := service.New(st, orderly.SystemClock{}, nil)
 		records, err := orderimport.Parse(in, f, *ch, orderly.SystemClock{}.Now())
 		if err != nil {

@@ -28,7 +28,7 @@ func TestImportCommand(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	db := "sqlite:" + filepath.Join(dir, "import.db")
-	err := withStore(ctx, db, true, func(st store.Store) error {
+	err := withStore(ctx, db, noEnv, true, func(st store.Store) error {
 		svc := service.New(st, orderly.SystemClock{}, nil)
 		admin := auth.Principal{Name: "test", Role: auth.RoleAdmin}
 		if _, err := svc.CreateChannel(ctx, admin, &channel.Channel{Code: "web", Kind: channel.KindAPI, Name: "Web", Policy: channel.DefaultPolicy()}); err != nil {
@@ -92,7 +92,7 @@ func TestImportCommand(t *testing.T) {
 	if _, err := imp(broken, "--channel", "web"); !errors.Is(err, errImportRows) {
 		t.Errorf("a file without the quantity column: %v", err)
 	}
-	err = withStore(ctx, db, false, func(st store.Store) error {
+	err = withStore(ctx, db, noEnv, false, func(st store.Store) error {
 		list, err := st.OrderList(ctx, store.OrderListParams{Channel: "web", Limit: 10})
 		if err != nil {
 			return err

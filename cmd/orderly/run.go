@@ -28,6 +28,7 @@ import (
 	"github.com/orderly-oms/orderly/httpapi"
 	"github.com/orderly-oms/orderly/internal/demo"
 	"github.com/orderly-oms/orderly/postgres"
+	"github.com/orderly-oms/orderly/secret"
 	"github.com/orderly-oms/orderly/service"
 	"github.com/orderly-oms/orderly/sqlite"
 	"github.com/orderly-oms/orderly/store"
@@ -50,6 +51,8 @@ Usage:
                                                    create a console user; prints its password once
   orderly reconcile [--db DB]                      check every balance against its ledger and
                                                    reservations; exit 1 on any mismatch
+  orderly secrets status|seal [--db DB]            how the stored secrets are kept; seal them all
+                                                   with ORDERLY_SECRET_KEY (first key, rotation)
   orderly import orders FILE --channel C [--format csv|jsonl] [--db DB]
                                                    import orders from a CSV or JSON Lines file
                                                    (docs/api.md); exit 1 if any row failed
@@ -68,6 +71,9 @@ Configuration (flags win over environment):
           ORDERLY_LOG_LEVEL   debug, info, warn, error (default info)
           ORDERLY_NATS_URL    publish every event to NATS JetStream (stream ORDERLY, subjects orderly.<type>)
           ORDERLY_ALLOW_PRIVATE_WEBHOOKS=1  let webhooks target loopback/private addresses (testing only)
+          ORDERLY_SECRET_KEY  seal stored secrets (channel and webhook secrets, connector
+                              credentials) with this key: base64 of 32 bytes (openssl rand -base64 32)
+          ORDERLY_SECRET_KEY_PREVIOUS  keys that still open, comma-separated (during a rotation)
           GOGC                Go's garbage-collector target (default 200 here, Go's own is 100:
                               lower spends more CPU to hold less memory)
 `
@@ -123,6 +129,8 @@ func dispatch(ctx context.Context, args []string, getenv func(string) string, st
 		return cmdUsers(ctx, rest, getenv, stdin, stdout, stderr)
 	case "reconcile":
 		return cmdReconcile(ctx, rest, getenv, stdout, stderr)
+	case "secrets":
+		return cmdSecrets(ctx, rest, getenv, stdout, stderr)
 	case "import":
 		return cmdImport(ctx, rest, getenv, stdout, stderr)
 	case "bench":
@@ -180,8 +188,53 @@ func envOr(getenv func(string) string, key, def string) string {
 }
 
 // openStore opens the database named by dsn: "sqlite:PATH" (or a bare
-// path) or a postgres:// / postgresql:// URL.
-func openStore(ctx context.Context, dsn string) (store.Store, error) {
+// path) or a postgres:// / postgresql:// URL, with the secret keys the
+// environment gives (secretKeys).
+func openStore(ctx context.Context, dsn string, getenv func(string) string) (store.Store, error) {
+	keys, err := secretKeys(getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openBackend(ctx, dsn)
+	if err != nil {
+		return nil, err
+	}
+	st.UseSecrets(keys)
+	return st, nil
+}
+
+// secretKeys returns the keyring of ORDERLY_SECRET_KEY (seals) and
+// ORDERLY_SECRET_KEY_PREVIOUS (comma-separated; open only, during a
+// rotation), or nil when no key is set.
+func secretKeys(getenv func(string) string) (*secret.Keyring, error) {
+	cur := getenv("ORDERLY_SECRET_KEY")
+	prev := getenv("ORDERLY_SECRET_KEY_PREVIOUS")
+	if cur == "" {
+		if prev != "" {
+			return nil, fmt.Errorf("%w: ORDERLY_SECRET_KEY_PREVIOUS is set without ORDERLY_SECRET_KEY", errUsage)
+		}
+		return nil, nil
+	}
+	key, err := secret.ParseKey(cur)
+	if err != nil {
+		return nil, fmt.Errorf("%w: ORDERLY_SECRET_KEY: %w", errUsage, err)
+	}
+	var old [][]byte
+	for p := range strings.SplitSeq(prev, ",") {
+		if strings.TrimSpace(p) == "" {
+			continue
+		}
+		k, err := secret.ParseKey(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: ORDERLY_SECRET_KEY_PREVIOUS: %w", errUsage, err)
+		}
+		old = append(old, k)
+	}
+	return secret.NewKeyring(key, old...)
+}
+
+// openBackend opens the database named by dsn.
+func openBackend(ctx context.Context, dsn string) (store.Store, error) {
 	switch {
 	case strings.HasPrefix(dsn, "postgres://"), strings.HasPrefix(dsn, "postgresql://"):
 		return postgres.Open(ctx, dsn)
@@ -238,7 +291,7 @@ func cmdServe(ctx context.Context, args []string, getenv func(string) string, st
 	log := newLogger(getenv, stderr)
 	started := time.Now()
 
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		return serve(ctx, st, *addr, *withDemo, log, started, stdout, outboundFromEnv(getenv))
 	})
 }
@@ -261,6 +314,9 @@ func serve(ctx context.Context, st store.Store, addr string, withDemo bool, log 
 		}
 	}
 	warnWithoutAutovacuum(ctx, st, log)
+	if err := checkSecrets(ctx, st, log); err != nil {
+		return err
+	}
 	if l, ok := st.(interface{ SetLogger(*slog.Logger) }); ok {
 		l.SetLogger(log) // PostgreSQL's stock listener, SQLite's background checkpointer
 	}
@@ -361,7 +417,7 @@ func cmdMigrate(ctx context.Context, args []string, getenv func(string) string, 
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *db, !status, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, !status, func(st store.Store) error {
 		ms, err := st.MigrationStatus(ctx)
 		if err != nil {
 			return err
@@ -384,7 +440,7 @@ func cmdKeysList(ctx context.Context, args []string, getenv func(string) string,
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		keys, err := service.New(st, orderly.SystemClock{}, nil).ListAPIKeys(ctx)
 		if err != nil {
 			return err
@@ -415,7 +471,7 @@ func cmdKeysRevoke(ctx context.Context, args []string, getenv func(string) strin
 	if *name == "" {
 		return fmt.Errorf("%w: keys revoke needs --name", errUsage)
 	}
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		k, err := service.New(st, orderly.SystemClock{}, nil).RevokeAPIKey(ctx, *name)
 		if err != nil {
 			return err
@@ -434,7 +490,7 @@ func cmdKeysCreate(ctx context.Context, args []string, getenv func(string) strin
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		svc := service.New(st, orderly.SystemClock{}, nil)
 		_, secret, err := svc.CreateAPIKey(ctx, *name, auth.Role(*role), *ch, *loc)
 		if err != nil {
@@ -454,7 +510,7 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 	if err := parse(fs, args); err != nil {
 		return err
 	}
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		mismatches, err := service.New(st, orderly.SystemClock{}, nil).CheckLedger(ctx)
 		if err != nil {
 			return err
@@ -477,8 +533,8 @@ func cmdReconcile(ctx context.Context, args []string, getenv func(string) string
 
 // withStore opens the database, applies migrations if asked, runs fn and
 // closes the database.
-func withStore(ctx context.Context, dsn string, migrate bool, fn func(store.Store) error) (err error) {
-	st, err := openStore(ctx, dsn)
+func withStore(ctx context.Context, dsn string, getenv func(string) string, migrate bool, fn func(store.Store) error) (err error) {
+	st, err := openStore(ctx, dsn, getenv)
 	if err != nil {
 		return fmt.Errorf("open database: %w", err)
 	}
@@ -567,4 +623,28 @@ func warnWithoutAutovacuum(ctx context.Context, st store.Store, log *slog.Logger
 		log.WarnContext(ctx, "PostgreSQL runs with autovacuum off: stock balances and the system catalogs will bloat and "+
 			"planner statistics go stale; turn it on (docs/operations.md, \"Bulk loads on PostgreSQL\")")
 	}
+}
+
+// checkSecrets refuses to serve when a stored secret is sealed with a key
+// this process was not given (every webhook of that channel, every push to
+// it, would fail), and says what to do about secrets not sealed with the
+// current key.
+func checkSecrets(ctx context.Context, st store.Store, log *slog.Logger) error {
+	status, err := st.SecretsStatus(ctx)
+	if err != nil {
+		return fmt.Errorf("secrets: %w", err)
+	}
+	if status.Unreadable > 0 {
+		return fmt.Errorf("%d stored secrets cannot be opened with the keys this process was given (%s): "+
+			"set ORDERLY_SECRET_KEY to the key that sealed them (or ORDERLY_SECRET_KEY_PREVIOUS during a rotation)",
+			status.Unreadable, strings.Join(status.UnreadablePlaces, ", "))
+	}
+	switch {
+	case status.Key == "" && status.Plain > 0:
+		log.WarnContext(ctx, "secrets are stored unencrypted: set ORDERLY_SECRET_KEY, then run orderly secrets seal (docs/operations.md)",
+			"secrets", status.Plain)
+	case status.Key != "" && (status.Plain > 0 || status.Previous > 0):
+		log.WarnContext(ctx, "secrets not sealed with the current key: run orderly secrets seal", "unencrypted", status.Plain, "previous_key", status.Previous)
+	}
+	return nil
 }

@@ -359,7 +359,7 @@ func TestServeReleasesInFlightOnSQLite(t *testing.T) {
 			}
 			ctx := context.Background()
 			now := time.Now().UTC().Truncate(time.Microsecond)
-			err := withStore(ctx, dsn, true, func(st store.Store) error {
+			err := withStore(ctx, dsn, noEnv, true, func(st store.Store) error {
 				rec := &store.IdempotencyRecord{Scope: "key:x POST /api/v1/orders", Key: "k1", RequestHash: "h", CreatedAt: now, LockedAt: now}
 				if _, err := st.IdempotencyBegin(ctx, rec); err != nil {
 					return err
@@ -376,7 +376,7 @@ func TestServeReleasesInFlightOnSQLite(t *testing.T) {
 			}
 			srv := start(t, "--db", dsn)
 			srv.stop(t)
-			err = withStore(ctx, dsn, false, func(st store.Store) error {
+			err = withStore(ctx, dsn, noEnv, false, func(st store.Store) error {
 				got, err := st.IdempotencyBegin(ctx, &store.IdempotencyRecord{Scope: "key:x POST /api/v1/orders", Key: "k1", RequestHash: "h", CreatedAt: now, LockedAt: now})
 				if err != nil {
 					return err
@@ -447,3 +447,6 @@ func TestGCPercent(t *testing.T) {
 		t.Error("with GOGC=50: orderly would override it")
 	}
 }
+
+// noEnv is an empty environment.
+func noEnv(string) string { return "" }

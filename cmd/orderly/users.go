@@ -45,7 +45,7 @@ func cmdUsers(ctx context.Context, args []string, getenv func(string) string, st
 			return fmt.Errorf("%w: --password-stdin: standard input holds no password", errUsage)
 		}
 	}
-	return withStore(ctx, *db, true, func(st store.Store) error {
+	return withStore(ctx, *db, getenv, true, func(st store.Store) error {
 		svc := service.New(st, orderly.SystemClock{}, nil)
 		u, pw, err := svc.CreateUser(ctx, *email, auth.Role(*role), *loc, password)
 		if err != nil {

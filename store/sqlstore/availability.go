@@ -35,7 +35,7 @@ func (q *Querier) AvailabilityRead(ctx context.Context, channelCode string, skus
 		if channelCode != "" {
 			reads = append(reads, read{Stmt{`SELECT ` + channelColumns + ` FROM channels WHERE code = ?`, []any{channelCode}},
 				func(rs *rows) error {
-					cs, err := collect(rs, scanChannel)
+					cs, err := collect(rs, q.scanChannel)
 					if len(cs) > 0 {
 						v.Channel = cs[0]
 					}

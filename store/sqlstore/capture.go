@@ -116,7 +116,7 @@ func prepareCapture(p *store.CaptureParams) (*preparedCapture, error) {
 
 // captureSteps is OrderCapture one statement after another.
 func (q *Querier) captureSteps(ctx context.Context, c conn, p store.CaptureParams, r *reservation, events []*orderly.Event, pc *preparedCapture) error {
-	tx := &Querier{d: q.d, read: c, write: c}
+	tx := &Querier{d: q.d, read: c, write: c, seal: q.seal}
 	o := p.Order
 	if r != nil {
 		for attempt := 1; ; attempt++ {

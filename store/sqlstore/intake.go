@@ -40,7 +40,7 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 			return err
 		}},
 		{Stmt{`SELECT ` + channelColumns + ` FROM channels WHERE code = ?`, []any{in.Channel}}, func(rs *rows) error {
-			cs, err := collect(rs, scanChannel)
+			cs, err := collect(rs, q.scanChannel)
 			if len(cs) > 0 {
 				v.Channel = cs[0]
 			}
@@ -72,7 +72,7 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 				return err
 			}},
 		{Stmt{allConnectors, nil}, func(rs *rows) (err error) {
-			v.Connectors, err = collect(rs, scanConnectorConfig)
+			v.Connectors, err = collect(rs, q.scanConnectorConfig)
 			return err
 		}},
 	}
@@ -92,8 +92,8 @@ func (q *Querier) IntakeRead(ctx context.Context, in store.IntakeQuery) (*store.
 // scanConnectorConfig is scanConnector without what changes on every
 // poll and would go stale in the stock cache, and which intake does not
 // use: the polling state, job ids and outcomes.
-func scanConnectorConfig(s scanner) (*store.ChannelConnector, error) {
-	c, err := scanConnector(s)
+func (q *Querier) scanConnectorConfig(s scanner) (*store.ChannelConnector, error) {
+	c, err := q.scanConnector(s)
 	if err != nil {
 		return nil, err
 	}
@@ -135,7 +135,7 @@ func (q *Querier) intakeReadApart(ctx context.Context, in store.IntakeQuery, sku
 	if err != nil {
 		return nil, err
 	}
-	if v.Connectors, err = collect(rs, scanConnectorConfig); err != nil {
+	if v.Connectors, err = collect(rs, q.scanConnectorConfig); err != nil {
 		return nil, err
 	}
 	return &v, nil

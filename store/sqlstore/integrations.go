@@ -23,7 +23,7 @@ const connectorColumns = `ci.channel, c.kind, ci.base_url, ci.settings, ci.enabl
 // connectorFrom reads a channel's configuration with its kind.
 const connectorFrom = ` FROM channel_integrations ci JOIN channels c ON c.code = ci.channel`
 
-func scanConnector(s scanner) (*store.ChannelConnector, error) {
+func (q *Querier) scanConnector(s scanner) (*store.ChannelConnector, error) {
 	var c store.ChannelConnector
 	var settings []byte
 	var interval int64
@@ -35,7 +35,8 @@ func scanConnector(s scanner) (*store.ChannelConnector, error) {
 	}
 	c.PollInterval = time.Duration(interval) * time.Second
 	c.Kind = channel.Kind(kind)
-	if err := json.Unmarshal(settings, &c.Settings); err != nil {
+	var err error
+	if c.Settings, err = q.openSettings(c.Channel, settings); err != nil {
 		return nil, err
 	}
 	if c.Settings == nil {
@@ -50,7 +51,7 @@ func (q *Querier) ChannelConnectorPut(ctx context.Context, c *store.ChannelConne
 	if settings == nil {
 		settings = map[string]string{}
 	}
-	raw, err := jsonText(settings)
+	raw, err := q.sealSettings(c.Channel, settings)
 	if err != nil {
 		return nil, err
 	}
@@ -64,7 +65,7 @@ func (q *Querier) ChannelConnectorPut(ctx context.Context, c *store.ChannelConne
 			c.Channel, c.BaseURL, raw, c.Enabled, int64(c.PollInterval/time.Second), c.UpdatedAt, c.UpdatedAt); err != nil {
 			return err
 		}
-		out, err = scanConnector(cn.queryRow(ctx, `SELECT `+connectorColumns+connectorFrom+` WHERE ci.channel = ?`, c.Channel))
+		out, err = q.scanConnector(cn.queryRow(ctx, `SELECT `+connectorColumns+connectorFrom+` WHERE ci.channel = ?`, c.Channel))
 		return err
 	})
 	return out, err
@@ -72,7 +73,7 @@ func (q *Querier) ChannelConnectorPut(ctx context.Context, c *store.ChannelConne
 
 // ChannelConnectorGet implements store.Querier.
 func (q *Querier) ChannelConnectorGet(ctx context.Context, channel string) (*store.ChannelConnector, error) {
-	c, err := scanConnector(q.write.queryRow(ctx, `SELECT `+connectorColumns+connectorFrom+` WHERE ci.channel = ?`, channel))
+	c, err := q.scanConnector(q.write.queryRow(ctx, `SELECT `+connectorColumns+connectorFrom+` WHERE ci.channel = ?`, channel))
 	if err != nil {
 		return nil, renotFound(err, "channel %s has no connector configured", channel)
 	}
@@ -89,7 +90,7 @@ func (q *Querier) ChannelConnectorList(ctx context.Context) ([]*store.ChannelCon
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, scanConnector)
+	return collect(rs, q.scanConnector)
 }
 
 // ChannelJobSwap implements store.Querier: one guarded UPDATE. On
@@ -121,7 +122,7 @@ func (q *Querier) PollBegin(ctx context.Context, channel, owner string, now time
 			return err
 		}
 		took = n == 1
-		out, err = scanConnector(cn.queryRow(ctx, `SELECT `+connectorColumns+connectorFrom+` WHERE ci.channel = ?`, channel))
+		out, err = q.scanConnector(cn.queryRow(ctx, `SELECT `+connectorColumns+connectorFrom+` WHERE ci.channel = ?`, channel))
 		return renotFound(err, "channel %s has no connector configured", channel)
 	})
 	if err != nil {

@@ -139,10 +139,14 @@ func (q *Querier) JobRetry(ctx context.Context, id string, at time.Time) (*store
 
 const subscriptionColumns = `id, url, events, secret, active, disabled_reason, created_at, updated_at`
 
-func scanSubscription(s scanner) (*store.WebhookSubscription, error) {
+func (q *Querier) scanSubscription(s scanner) (*store.WebhookSubscription, error) {
 	var w store.WebhookSubscription
 	var events []byte
 	if err := s.Scan(&w.ID, &w.URL, &events, &w.Secret, &w.Active, &w.DisabledReason, &w.CreatedAt, &w.UpdatedAt); err != nil {
+		return nil, err
+	}
+	var err error
+	if w.Secret, err = q.seal.Open(subscriptionSecretPlace(w.ID), w.Secret); err != nil {
 		return nil, err
 	}
 	if err := json.Unmarshal(events, &w.Events); err != nil {
@@ -157,15 +161,19 @@ func (q *Querier) WebhookSubscriptionInsert(ctx context.Context, w *store.Webhoo
 	if err != nil {
 		return err
 	}
+	sealed, err := q.seal.Seal(subscriptionSecretPlace(w.ID), w.Secret)
+	if err != nil {
+		return err
+	}
 	n, err := q.write.exec(ctx, `INSERT INTO webhook_subscriptions (`+subscriptionColumns+`)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		w.ID, w.URL, events, w.Secret, w.Active, w.DisabledReason, w.CreatedAt, w.UpdatedAt)
+		w.ID, w.URL, events, sealed, w.Active, w.DisabledReason, w.CreatedAt, w.UpdatedAt)
 	return inserted(n, err, "webhook subscription %s already exists", w.ID)
 }
 
 // WebhookSubscriptionGet implements store.Querier.
 func (q *Querier) WebhookSubscriptionGet(ctx context.Context, id string) (*store.WebhookSubscription, error) {
-	w, err := scanSubscription(q.read.queryRow(ctx, `SELECT `+subscriptionColumns+` FROM webhook_subscriptions WHERE id = ?`, id))
+	w, err := q.scanSubscription(q.read.queryRow(ctx, `SELECT `+subscriptionColumns+` FROM webhook_subscriptions WHERE id = ?`, id))
 	if err != nil {
 		return nil, renotFound(err, "webhook subscription %s not found", id)
 	}
@@ -182,7 +190,7 @@ func (q *Querier) WebhookSubscriptionList(ctx context.Context, activeOnly bool, 
 	if err != nil {
 		return nil, err
 	}
-	return collect(rs, scanSubscription)
+	return collect(rs, q.scanSubscription)
 }
 
 // WebhookSubscriptionDisable implements store.Querier.

@@ -54,7 +54,19 @@ func listByCode[T any](ctx context.Context, c conn, query string, p store.ListPa
 
 const channelColumns = `code, kind, name, secret, policy, locations, created_at, updated_at`
 
-func scanChannel(s scanner) (*channel.Channel, error) {
+// scanChannel scans a channel row, opening its secret.
+func (q *Querier) scanChannel(s scanner) (*channel.Channel, error) {
+	c, err := scanChannelRow(s)
+	if err != nil {
+		return nil, err
+	}
+	if c.Secret, err = q.seal.Open(channelSecretPlace(c.Code), c.Secret); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func scanChannelRow(s scanner) (*channel.Channel, error) {
 	var c channel.Channel
 	var kind string
 	var policy, locations []byte
@@ -105,14 +117,18 @@ func (q *Querier) ChannelInsert(ctx context.Context, c *channel.Channel) error {
 	if err != nil {
 		return err
 	}
+	sealed, err := q.seal.Seal(channelSecretPlace(c.Code), c.Secret)
+	if err != nil {
+		return err
+	}
 	n, err := q.execConfig(ctx, `INSERT INTO channels (`+channelColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		c.Code, string(c.Kind), c.Name, c.Secret, policy, locations, c.CreatedAt, c.UpdatedAt)
+		c.Code, string(c.Kind), c.Name, sealed, policy, locations, c.CreatedAt, c.UpdatedAt)
 	return inserted(n, err, "channel %q already exists", c.Code)
 }
 
 // ChannelGet implements store.Querier.
 func (q *Querier) ChannelGet(ctx context.Context, code string) (*channel.Channel, error) {
-	c, err := scanChannel(q.read.queryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE code = ?`, code))
+	c, err := q.scanChannel(q.read.queryRow(ctx, `SELECT `+channelColumns+` FROM channels WHERE code = ?`, code))
 	if err != nil {
 		return nil, renotFound(err, "channel %q not found", code)
 	}
@@ -121,7 +137,7 @@ func (q *Querier) ChannelGet(ctx context.Context, code string) (*channel.Channel
 
 // ChannelList implements store.Querier.
 func (q *Querier) ChannelList(ctx context.Context, p store.ListParams) ([]*channel.Channel, error) {
-	return listByCode(ctx, q.read, `SELECT `+channelColumns+` FROM channels WHERE code > ? ORDER BY code LIMIT ?`, p, scanChannel)
+	return listByCode(ctx, q.read, `SELECT `+channelColumns+` FROM channels WHERE code > ? ORDER BY code LIMIT ?`, p, q.scanChannel)
 }
 
 // ChannelLock implements store.Querier.
@@ -138,8 +154,12 @@ func (q *Querier) ChannelUpdate(ctx context.Context, c *channel.Channel) error {
 	if err != nil {
 		return err
 	}
+	sealed, err := q.seal.Seal(channelSecretPlace(c.Code), c.Secret)
+	if err != nil {
+		return err
+	}
 	n, err := q.execConfig(ctx, `UPDATE channels SET kind = ?, name = ?, secret = ?, policy = ?, locations = ?, updated_at = ? WHERE code = ?`,
-		string(c.Kind), c.Name, c.Secret, policy, locations, c.UpdatedAt, c.Code)
+		string(c.Kind), c.Name, sealed, policy, locations, c.UpdatedAt, c.Code)
 	return updated(n, err, "channel %q not found", c.Code)
 }
 

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/orderly-oms/orderly"
+	"github.com/orderly-oms/orderly/secret"
 	"github.com/orderly-oms/orderly/store"
 )
 
@@ -113,7 +114,7 @@ func (b batchedExec) Exec(ctx context.Context, query string, args ...any) (int64
 // to MaxTxAttempts times in all, after a short random pause.
 func (s *Store) InTx(ctx context.Context, fn func(tx store.Querier) error) error {
 	return s.retryTx(ctx, func(c conn) error {
-		return fn(&Querier{d: s.cfg.Dialect, read: c, write: c})
+		return fn(&Querier{d: s.cfg.Dialect, read: c, write: c, seal: s.seal})
 	})
 }
 
@@ -188,6 +189,9 @@ type Querier struct {
 	// stock is the store's stock cache; nil inside a transaction, whose
 	// reads must see its own writes.
 	stock *stockCache
+	// seal seals and opens the secrets the store keeps (secrets.go); nil
+	// keeps them as they are.
+	seal *secret.Keyring
 }
 
 // inTx runs fn atomically: in the current transaction, or in a new one.

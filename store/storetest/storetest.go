@@ -104,6 +104,7 @@ func Exercise(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Shipments", testShipments},
 		{"Labels", testLabels},
 		{"TrackingNumberNext", testTrackingNumberNext},
+		{"SecretsAtRest", testSecretsAtRest}, // secrets.go
 	}
 	tests = append(tests, integrationTests...) // integrations.go
 	tests = append(tests, orderPolicyTests...) // orderpolicy.go
