@@ -267,5 +267,42 @@ func TestBrowser(t *testing.T) {
 		if got.Status != "shipped" || got.Lines[0].Shipped != 2 {
 			t.Errorf("after shipping from the queue: %s %+v", got.Status, got.Lines)
 		}
+
+		// An admin makes an API key for the warehouse's WMS and revokes it.
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`form[action="/logout"] button`)),
+			chromedp.WaitVisible(chromedp.ID("email")),
+		); err != nil {
+			t.Fatalf("sign out: %v", err)
+		}
+		signIn(t, ctx, base, "admin@example.com")
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`nav a[href="/keys"]`)),
+			waitText("Make a key"),
+			chromedp.SendKeys(chromedp.ID("key-name"), "leeds-wms"),
+			chromedp.SetValue(chromedp.ID("key-role"), "warehouse"),
+			chromedp.SendKeys(chromedp.ID("key-location"), "wh-a"),
+			chromedp.Click(chromedp.CSS(`form[action="/keys"] button`)),
+			waitText("Key leeds-wms made"),
+		); err != nil {
+			t.Fatalf("make a key: %v", err)
+		}
+		secret, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("new-secret")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p, err := f.svc.Authenticate(context.Background(), secret); err != nil || p.Location != "wh-a" {
+			t.Fatalf("the key the page showed (%q) authenticates as %+v, %v", secret[:min(len(secret), 10)], p, err)
+		}
+		shot(t, ctx, backend+"-keys")
+		if err := chromedp.Do(ctx,
+			chromedp.Click(chromedp.CSS(`form[action="/keys/leeds-wms/revoke"] button`)),
+			waitText("The key is revoked."),
+		); err != nil {
+			t.Fatalf("revoke the key: %v", err)
+		}
+		if _, err := f.svc.Authenticate(context.Background(), secret); err == nil {
+			t.Error("the revoked key authenticates")
+		}
 	})
 }

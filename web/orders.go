@@ -147,7 +147,7 @@ var flashes = map[string]string{
 	"hold": "The order is on hold.", "release": "The hold is released.", "cancel": "The order is cancelled.",
 	"cancel-lines": "The lines are cancelled.", "reroute": "The order is re-routed.",
 	"accept": "Accepted.", "pick": "Picking started.", "pack": "Packed.", "ship": "Shipped.", "reject": "Rejected.",
-	"adjust": "Stock adjusted.", "account": "Saved.", "sla": "SLA saved.",
+	"adjust": "Stock adjusted.", "account": "Saved.", "sla": "SLA saved.", "revoke-key": "The key is revoked.",
 }
 
 func flash(key string) string { return flashes[key] }

@@ -103,6 +103,10 @@ func (c *console) handler() http.Handler {
 	mux.Handle("GET /routing/{version}", c.user(c.ruleSet))
 	mux.Handle("GET /routing/simulate", c.user(c.simulate))
 
+	mux.Handle("GET /keys", c.user(c.keys))
+	mux.Handle("POST /keys", c.user(c.createKey))
+	mux.Handle("POST /keys/{name}/revoke", c.user(c.revokeKey))
+
 	return c.recover(securityHeaders(csrfGuard(mux)))
 }
 
