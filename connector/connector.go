@@ -15,6 +15,7 @@ package connector
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/orderly-oms/orderly/channel"
@@ -178,6 +179,24 @@ type LineCancelRequest struct {
 	// LocationRef is the channel's location the units go back to (Shopify
 	// location_id) where the platform cannot tell which; may be empty.
 	LocationRef string
+}
+
+// LineCancelNote is the note a connector leaves on what it creates for a
+// LineCancelRequest (a refund of no money, say): "Orderly cancellation
+// <ref>", then ": <reason>" if there is one. A retry finds it with
+// IsLineCancelNote and creates nothing more.
+func LineCancelNote(r LineCancelRequest) string {
+	note := "Orderly cancellation " + r.Ref
+	if r.Reason != "" {
+		note += ": " + r.Reason
+	}
+	return note
+}
+
+// IsLineCancelNote reports whether note was left for the cancellation ref.
+func IsLineCancelNote(note, ref string) bool {
+	marker := "Orderly cancellation " + ref
+	return note == marker || strings.HasPrefix(note, marker+": ")
 }
 
 // CancelLine is a quantity of one of the channel's order lines.

@@ -172,7 +172,7 @@ func (a *api) routes() []route {
 			about: "Without lines, the whole order: only a pending, open or on-hold order can be cancelled; otherwise 409. " +
 				"With lines, those unshipped units (also of a partially shipped order): their reservations are released and emptied fulfilment orders close; " +
 				"the channel's policy must allow partial cancellation and its cancellation window must not have passed, else 409 with code cancellation_policy naming the policy field. " +
-				"Orderly tells the channel in a job: a whole cancellation where the connector can cancel orders, some units where it can cancel units (Shopify; see docs/api.md, Integrations).",
+				"Orderly tells the channel in a job: a whole cancellation where the connector can cancel orders, some units where it can cancel units (Shopify, WooCommerce; see docs/api.md, Integrations).",
 			request: cancelRequest{}, status: 200, response: orderView{}, handle: a.cancelOrder},
 
 		// Fulfilment (fulfilment.go).

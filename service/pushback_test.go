@@ -394,6 +394,58 @@ func TestPushLineCancellationShopify(t *testing.T) {
 	})
 }
 
+// TestPushLineCancellationWooCommerce: units Orderly cancels on a
+// WooCommerce order are refunded there for no money, restocked, with the
+// cancellation's event id in the reason; the line is the channel's.
+func TestPushLineCancellationWooCommerce(t *testing.T) {
+	dbtest.Each(t, func(t *testing.T, st store.Store) {
+		b := channelSetup(t, st)
+		stock(t, b, "Foo1", "Bar3")
+		fake := connectortest.NewFake(t)
+		configure(t, b, "woo", fake.URL, map[string]string{woocommerce.SettingConsumerKey: "ck_x", woocommerce.SettingConsumerSecret: "cs_x"})
+		fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.Raw(w, 200, []byte(`[]`)) // the poll: nothing new
+		})
+		fake.Handle("GET /wp-json/wc/v3/orders/727/refunds", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.Raw(w, 200, []byte(`[]`))
+		})
+		fake.Handle("POST /wp-json/wc/v3/orders/727/refunds", func(w http.ResponseWriter, r *http.Request) {
+			connectortest.JSON(w, 201, map[string]any{"id": 1, "amount": "0.00"})
+		})
+		payload := strings.Replace(string(fixture(t, "woocommerce/testdata/order_v3.json")), `"sku": ""`, `"sku": "Foo1"`, 1)
+		c, _ := woocommerce.New(connector.Config{})
+		o := capture(t, b, "woo", c, []byte(payload), "")
+		var foo string
+		for _, l := range o.Lines {
+			if l.SKU == "Foo1" {
+				foo = l.ID
+			}
+		}
+		ev, err := b.svc.CancelLines(context.Background(), admin, o.ID, []fulfilment.LineQuantity{{LineID: foo, Quantity: 1}}, "damaged in store")
+		if err != nil || ev.Status == order.StatusCancelled {
+			t.Fatalf("cancel one unit: %v, %v", ev, err)
+		}
+		if n := len(jobs(t, st, service.KindPushLineCancellation)); n != 1 {
+			t.Fatalf("%d partial pushes, want 1", n)
+		}
+		runJobs(t, b, 5)
+		posts := requests(fake, "POST", "/wp-json/wc/v3/orders/727/refunds")
+		if len(posts) != 1 {
+			t.Fatalf("%d refunds posted, want 1: %+v", len(posts), fake.Requests())
+		}
+		body := string(posts[0].Body)
+		for _, want := range []string{`"amount":"0"`, `"api_refund":false`, `"api_restock":true`, `"line_items":[{"id":315,"quantity":1,"refund_total":0}]`,
+			`"reason":"Orderly cancellation `, `: damaged in store"`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("refund body lacks %s: %s", want, body)
+			}
+		}
+		if n := len(jobs(t, st, service.KindPushLineCancellation, store.JobSucceeded)); n != 1 {
+			t.Errorf("%d succeeded partial pushes, want 1", n)
+		}
+	})
+}
+
 // TestPushStockCoalesced: movements of listed SKUs make one pending
 // stock push per channel; it sets the channel's availability of the listed
 // SKUs; a rolled-back movement enqueues nothing; a movement after the push

@@ -7,7 +7,6 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/connector"
@@ -234,7 +233,6 @@ func (c *Connector) PushLineCancellation(ctx context.Context, r connector.LineCa
 			return err
 		}
 	}
-	marker := "Orderly cancellation " + r.Ref
 	var refunds struct {
 		Refunds []struct {
 			Note string `json:"note"`
@@ -244,7 +242,7 @@ func (c *Connector) PushLineCancellation(ctx context.Context, r connector.LineCa
 		return err
 	}
 	for _, f := range refunds.Refunds {
-		if f.Note == marker || strings.HasPrefix(f.Note, marker+":") {
+		if connector.IsLineCancelNote(f.Note, r.Ref) {
 			return nil // pushed before
 		}
 	}
@@ -267,10 +265,7 @@ func (c *Connector) PushLineCancellation(ctx context.Context, r connector.LineCa
 	}
 	var req refundRequest
 	req.Refund.Notify = r.NotifyCustomer
-	req.Refund.Note = marker
-	if r.Reason != "" {
-		req.Refund.Note += ": " + r.Reason
-	}
+	req.Refund.Note = connector.LineCancelNote(r)
 	req.Refund.Transactions = []any{}
 	for _, l := range r.Lines {
 		loc, ok := located[l.LineExternalID]

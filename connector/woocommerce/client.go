@@ -176,3 +176,52 @@ func orderID(s string) (string, error) {
 	}
 	return s, nil
 }
+
+// refundLine is one line of a WooCommerce refund: quantity units of the
+// order's line item id, refund_total the money for them (0 here).
+type refundLine struct {
+	ID          json.Number `json:"id"`
+	Quantity    int64       `json:"quantity"`
+	RefundTotal int64       `json:"refund_total"`
+}
+
+// PushLineCancellation cancels units of some line items. WooCommerce has no
+// unit cancellation; what a merchant does there is a refund of the units
+// that moves no money: amount "0", api_refund false (the payment gateway
+// is not called), api_restock true (the units go back to WooCommerce's
+// stock, which took them when the order was placed). The refund's reason
+// starts with "Orderly cancellation <Ref>": a retry whose earlier attempt
+// went through finds it and does nothing.
+func (c *Connector) PushLineCancellation(ctx context.Context, r connector.LineCancelRequest) error {
+	id, err := orderID(r.OrderExternalID)
+	if err != nil {
+		return err
+	}
+	if r.Ref == "" || len(r.Lines) == 0 {
+		return orderly.Invalid("lines", "a line cancellation needs a reference and at least one line")
+	}
+	lines := make([]refundLine, 0, len(r.Lines))
+	for _, l := range r.Lines {
+		if l.Quantity < 1 {
+			return orderly.Invalid("lines", "quantity of line %s must be at least 1", l.LineExternalID)
+		}
+		if _, err := strconv.ParseUint(l.LineExternalID, 10, 64); err != nil {
+			return orderly.Invalid("lines", "%q is not a WooCommerce line item id", l.LineExternalID)
+		}
+		lines = append(lines, refundLine{ID: json.Number(l.LineExternalID), Quantity: l.Quantity})
+	}
+	var refunds []struct {
+		Reason string `json:"reason"`
+	}
+	if _, err := c.do(ctx, http.MethodGet, "/orders/"+id+"/refunds?per_page=100", nil, &refunds); err != nil {
+		return err
+	}
+	for _, f := range refunds {
+		if connector.IsLineCancelNote(f.Reason, r.Ref) {
+			return nil // pushed before
+		}
+	}
+	body := map[string]any{"amount": "0", "reason": connector.LineCancelNote(r), "api_refund": false, "api_restock": true, "line_items": lines}
+	_, err = c.do(ctx, http.MethodPost, "/orders/"+id+"/refunds", body, nil)
+	return err
+}

@@ -210,3 +210,72 @@ func TestPushCancellation(t *testing.T) {
 		t.Errorf("body = %s", b)
 	}
 }
+
+// TestPushLineCancellation: units are cancelled by a refund of no money
+// that restocks them and calls no payment gateway; a retry after the
+// refund was made finds it by its reason and posts nothing; bad input
+// calls nothing.
+func TestPushLineCancellation(t *testing.T) {
+	c, fake := newClient(t)
+	var reasons []string
+	fake.Handle("GET /wp-json/wc/v3/orders/727/refunds", func(w http.ResponseWriter, r *http.Request) {
+		list := []map[string]any{{"id": 1, "reason": "damaged"}}
+		for i, s := range reasons {
+			list = append(list, map[string]any{"id": 10 + i, "reason": s})
+		}
+		connectortest.JSON(w, 200, list)
+	})
+	fake.Handle("POST /wp-json/wc/v3/orders/727/refunds", func(w http.ResponseWriter, r *http.Request) {
+		var body struct {
+			Reason string `json:"reason"`
+		}
+		_ = json.NewDecoder(r.Body).Decode(&body)
+		reasons = append(reasons, body.Reason)
+		connectortest.JSON(w, 201, map[string]any{"id": 726, "amount": "0.00"})
+	})
+	ctx := context.Background()
+	req := connector.LineCancelRequest{OrderExternalID: "727", Ref: "ev-1", Reason: "out of stock",
+		Lines: []connector.CancelLine{{LineExternalID: "315", SKU: "Foo1", Quantity: 2}}}
+	if err := c.PushLineCancellation(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	var posts []connectortest.Request
+	for _, r := range fake.Requests() {
+		if r.Method == http.MethodPost {
+			posts = append(posts, r)
+		}
+	}
+	if len(posts) != 1 {
+		t.Fatalf("%d refunds posted, want 1", len(posts))
+	}
+	var got, want any
+	_ = json.Unmarshal(posts[0].Body, &got)
+	_ = json.Unmarshal([]byte(`{"amount":"0","reason":"Orderly cancellation ev-1: out of stock","api_refund":false,"api_restock":true,
+		"line_items":[{"id":315,"quantity":2,"refund_total":0}]}`), &want)
+	gb, _ := json.Marshal(got)
+	wb, _ := json.Marshal(want)
+	if string(gb) != string(wb) {
+		t.Errorf("body = %s", posts[0].Body)
+	}
+	if posts[0].Header.Get("Authorization") == "" {
+		t.Error("posted without credentials")
+	}
+	if err := c.PushLineCancellation(ctx, req); err != nil || len(reasons) != 1 {
+		t.Fatalf("a retry: %v, %d refunds", err, len(reasons))
+	}
+	n := len(fake.Requests())
+	for _, bad := range []connector.LineCancelRequest{
+		{OrderExternalID: "x", Ref: "r", Lines: []connector.CancelLine{{LineExternalID: "1", Quantity: 1}}},
+		{OrderExternalID: "727", Lines: []connector.CancelLine{{LineExternalID: "1", Quantity: 1}}},
+		{OrderExternalID: "727", Ref: "r"},
+		{OrderExternalID: "727", Ref: "r", Lines: []connector.CancelLine{{LineExternalID: "1", Quantity: -1}}},
+		{OrderExternalID: "727", Ref: "r", Lines: []connector.CancelLine{{LineExternalID: "li_1", Quantity: 1}}},
+	} {
+		if err := c.PushLineCancellation(ctx, bad); orderly.KindOf(err) != orderly.KindInvalid {
+			t.Errorf("%+v: %v, want invalid", bad, err)
+		}
+	}
+	if len(fake.Requests()) != n {
+		t.Error("a refused request called WooCommerce")
+	}
+}
