@@ -65,7 +65,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	fs.IntVar(&o.serverPID, "server-pid", 0, "with --target on this machine: the server's process id, to report its peak RSS")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (in-process: server and load generator; go tool pprof FILE)")
-	fs.DurationVar(&o.baseline, "baseline", 0, "first measure, this long, the bare transaction the intake targets are stated against (one order, three lines, three reservations; 8 connections) on the same backend (0: not)")
+	fs.DurationVar(&o.baseline, "baseline", 0, "first measure, this long, the bare transaction the intake targets are stated against (one order, three lines, three reservations; 8 connections) on the same backend (0: not); with --target, beside the database --db names")
 	mode := fs.String("mode", string(loadgen.ModeUniform), "uniform, hot-sku or availability")
 	fs.IntVar(&o.cfg.Clients, "clients", 32, "concurrent clients")
 	fs.DurationVar(&o.cfg.Duration, "duration", 30*time.Second, "how long to drive load (with --orders and no --duration: until N orders)")
@@ -101,12 +101,22 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	}
 	if o.target != "" {
 		switch {
-		case o.backend != "" || o.db != "":
-			return nil, fmt.Errorf("%w: --target drives a running server; --backend and --db are for the in-process one", errUsage)
+		case o.backend != "":
+			return nil, fmt.Errorf("%w: --target drives a running server; --backend is for the in-process one", errUsage)
+		case o.db != "" && o.baseline == 0:
+			return nil, fmt.Errorf("%w: with --target, --db names the server's database for --baseline only", errUsage)
+		case o.baseline != 0 && o.db == "":
+			return nil, fmt.Errorf("%w: --baseline measures the database itself: with --target, name the server's database with --db (sqlite:PATH on its machine, or postgres://…)", errUsage)
+		case o.baseline < 0:
+			return nil, fmt.Errorf("%w: --baseline must not be negative", errUsage)
 		case o.key == "":
 			return nil, fmt.Errorf("%w: --target needs an admin API key: --key or $ORDERLY_BENCH_KEY", errUsage)
-		case o.baseline != 0:
-			return nil, fmt.Errorf("%w: --baseline measures the database itself: run it where the server's database is, without --target", errUsage)
+		}
+		// The baseline runs beside the server's database, never in it: a
+		// new SQLite file in the same directory, or a new PostgreSQL schema.
+		o.backend = "sqlite"
+		if strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://") {
+			o.backend = "postgres"
 		}
 		if u, err := url.Parse(o.target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return nil, fmt.Errorf("%w: --target %q: want http://host:port", errUsage, o.target)

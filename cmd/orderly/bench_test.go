@@ -170,10 +170,12 @@ func TestBenchUsage(t *testing.T) {
 		{"--mode", "chaos"},
 		{"--clients", "0"},
 		{"--target", "http://127.0.0.1:1"}, // no key
-		{"--target", "http://127.0.0.1:1", "--key", "k", "--db", "x.db"}, // target and database
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--db", "x.db"}, // target and database, no baseline
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--backend", "sqlite"},
 		{"--target", "ftp://x", "--key", "k"},
 		{"--server-pid", "1"},
 		{"--target", "http://127.0.0.1:1", "--key", "k", "--baseline", "1s"}, // baseline needs the database
+		{"--target", "http://127.0.0.1:1", "--key", "k", "--baseline", "-1s", "--db", "sqlite:x.db"},
 		{"--baseline", "-1s"},
 		{"--backend", "postgres"},
 		{"--backend", "oracle"},
@@ -201,5 +203,40 @@ func TestBenchUsage(t *testing.T) {
 		strings.NewReader(""), io.Discard, io.Discard)
 	if err == nil || errors.Is(err, errUsage) {
 		t.Fatalf("unreachable target: %v", err)
+	}
+}
+
+// TestBenchTargetBaseline: against a running server, --baseline measures
+// the bare transaction beside the database --db names — a new file in its
+// directory — and leaves the server's database as it was.
+func TestBenchTargetBaseline(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	db := filepath.Join(dir, "served.db")
+	s := start(t, "--db", "sqlite:"+db, "--demo")
+	if s.key == "" {
+		t.Fatal("the demo printed no admin key")
+	}
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), []string{"bench", "--json", "--target", s.base, "--key", s.key, "--db", "sqlite:" + db,
+		"--baseline", "300ms", "--mode", "uniform", "--clients", "4", "--orders", "30", "--skus", "50", "--locations", "2"},
+		noEnv, strings.NewReader(""), &out, &errOut)
+	var r benchJSON
+	if jerr := json.Unmarshal(out.Bytes(), &r); err != nil || jerr != nil {
+		t.Fatalf("bench --target --baseline: %v, %v\n%s\n%s", err, jerr, out.String(), errOut.String())
+	}
+	// The orders are checked over the API; reconcile needs the server's
+	// own process (one SQLite writer) and is not run from here.
+	if r.Baseline == nil || r.Baseline.TransactionsPerS <= 0 || r.IntakeOfBaseline == nil || r.Orders != 30 || !r.Invariants.OK {
+		t.Fatalf("bench --target --baseline: %+v", r)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "orderly-baseline-") {
+			t.Errorf("the baseline left %s beside the server's database", e.Name())
+		}
 	}
 }

@@ -59,6 +59,7 @@ Usage:
   orderly bench [--mode uniform|hot-sku|availability] [--clients 32] [--duration 30s]
                 [--orders N] [--skus 1000] [--locations 5] [--hot-stock 100] [--json]
                 [--backend sqlite|postgres --db DB | --target URL --key KEY [--server-pid PID]]
+                [--baseline 10s]                   (with --target, --db names the server's database)
                                                    load-test a server (by default one started
                                                    in-process on a temporary database), then
                                                    check nothing was lost or oversold
