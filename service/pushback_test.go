@@ -262,6 +262,25 @@ func TestPushShipmentShopify(t *testing.T) {
 	})
 }
 
+// wooChannel configures the woo channel against a fake WooCommerce whose
+// order poll finds nothing new, and returns the fake.
+func wooChannel(t *testing.T, b bundle) *connectortest.Fake {
+	t.Helper()
+	fake := connectortest.NewFake(t)
+	configure(t, b, "woo", fake.URL, map[string]string{woocommerce.SettingConsumerKey: "ck_x", woocommerce.SettingConsumerSecret: "cs_x"})
+	fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
+		connectortest.Raw(w, 200, []byte(`[]`)) // the poll: nothing new
+	})
+	return fake
+}
+
+// wooOrder is the published WooCommerce order (727), its first line's
+// empty SKU set to Foo1.
+func wooOrder(t *testing.T) string {
+	t.Helper()
+	return strings.Replace(string(fixture(t, "woocommerce/testdata/order_v3.json")), `"sku": ""`, `"sku": "Foo1"`, 1)
+}
+
 // TestPushShipmentAndCancelWooCommerce: a shipment of everything adds a
 // tracking note and completes the order; an order Orderly cancels is
 // cancelled on the store, one the store cancelled is not pushed back.
@@ -269,11 +288,7 @@ func TestPushShipmentAndCancelWooCommerce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st store.Store) {
 		b := channelSetup(t, st)
 		stock(t, b, "Foo1", "Bar3")
-		fake := connectortest.NewFake(t)
-		configure(t, b, "woo", fake.URL, map[string]string{woocommerce.SettingConsumerKey: "ck_x", woocommerce.SettingConsumerSecret: "cs_x"})
-		fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
-			connectortest.Raw(w, 200, []byte(`[]`)) // the poll: nothing new
-		})
+		fake := wooChannel(t, b)
 		fake.Handle("GET /wp-json/wc/v3/orders/{id}/notes", func(w http.ResponseWriter, r *http.Request) {
 			connectortest.Raw(w, 200, []byte(`[]`))
 		})
@@ -283,7 +298,7 @@ func TestPushShipmentAndCancelWooCommerce(t *testing.T) {
 		fake.Handle("PUT /wp-json/wc/v3/orders/{id}", func(w http.ResponseWriter, r *http.Request) {
 			connectortest.JSON(w, 200, map[string]any{"id": r.PathValue("id")})
 		})
-		payload := strings.Replace(string(fixture(t, "woocommerce/testdata/order_v3.json")), `"sku": ""`, `"sku": "Foo1"`, 1)
+		payload := wooOrder(t)
 		c, _ := woocommerce.New(connector.Config{})
 		o := capture(t, b, "woo", c, []byte(payload), "")
 		ship(t, b, o.ID)
@@ -401,18 +416,14 @@ func TestPushLineCancellationWooCommerce(t *testing.T) {
 	dbtest.Each(t, func(t *testing.T, st store.Store) {
 		b := channelSetup(t, st)
 		stock(t, b, "Foo1", "Bar3")
-		fake := connectortest.NewFake(t)
-		configure(t, b, "woo", fake.URL, map[string]string{woocommerce.SettingConsumerKey: "ck_x", woocommerce.SettingConsumerSecret: "cs_x"})
-		fake.Handle("GET /wp-json/wc/v3/orders", func(w http.ResponseWriter, r *http.Request) {
-			connectortest.Raw(w, 200, []byte(`[]`)) // the poll: nothing new
-		})
+		fake := wooChannel(t, b)
 		fake.Handle("GET /wp-json/wc/v3/orders/727/refunds", func(w http.ResponseWriter, r *http.Request) {
 			connectortest.Raw(w, 200, []byte(`[]`))
 		})
 		fake.Handle("POST /wp-json/wc/v3/orders/727/refunds", func(w http.ResponseWriter, r *http.Request) {
 			connectortest.JSON(w, 201, map[string]any{"id": 1, "amount": "0.00"})
 		})
-		payload := strings.Replace(string(fixture(t, "woocommerce/testdata/order_v3.json")), `"sku": ""`, `"sku": "Foo1"`, 1)
+		payload := wooOrder(t)
 		c, _ := woocommerce.New(connector.Config{})
 		o := capture(t, b, "woo", c, []byte(payload), "")
 		var foo string
