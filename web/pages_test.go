@@ -1,9 +1,11 @@
 package web_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPagesGolden renders every page for an admin (and the pages other
@@ -70,5 +72,29 @@ func TestPagesGolden(t *testing.T) {
 			t.Fatalf("viewer order: %d", status)
 		}
 		golden(t, backend, "order-viewer", body)
+	})
+}
+
+// TestOrderChannelFacts: the order page shows what the channel last said
+// and when.
+func TestOrderChannelFacts(t *testing.T) {
+	eachBackend(t, func(t *testing.T, _ string, f *fixture) {
+		ctx := context.Background()
+		o, err := f.svc.GetOrder(ctx, seeder, "1001")
+		if err != nil {
+			t.Fatal(err)
+		}
+		at := time.Date(2026, 3, 2, 8, 30, 0, 0, time.UTC)
+		o.ChannelStatus, o.FinancialStatus, o.ChannelUpdatedAt = "open", "paid", &at
+		if err := f.st.OrderUpdate(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+		_, body := f.login(t, "admin@example.com").get("/orders/1001")
+		for _, want := range []string{"<dt>Channel's status</dt><dd>open</dd>", "<dt>Channel's payment status</dt><dd>paid</dd>",
+			`<dt>Channel last changed it</dt><dd><time datetime="2026-03-02T08:30:00Z">`} {
+			if !strings.Contains(body, want) {
+				t.Errorf("order page lacks %s", want)
+			}
+		}
 	})
 }
