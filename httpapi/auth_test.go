@@ -106,6 +106,7 @@ func TestRoleMatrix(t *testing.T) {
 			// API keys: admin only.
 			{"POST", "/api/v1/keys", `{"name":"rm-` + role + `","role":"viewer"}`, 201, [6]bool{Y, N, N, N, N, N}},
 			{"GET", "/api/v1/keys", "", 200, [6]bool{Y, N, N, N, N, N}},
+			{"GET", "/api/v1/keys/rm-" + role, "", 200, [6]bool{Y, N, N, N, N, N}},
 			{"POST", "/api/v1/keys/rm-" + role + "/revoke", "", 200, [6]bool{Y, N, N, N, N, N}},
 			{"POST", "/api/v1/routing/simulate", `{"version":0,"placed_after":"2020-01-01T00:00:00Z","placed_before":"2030-01-01T00:00:00Z"}`, 200, [6]bool{Y, N, N, N, N, N}},
 		}

@@ -71,6 +71,14 @@ func (a *api) listKeys(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, http.StatusOK, out)
 }
 
+func (a *api) getKey(w http.ResponseWriter, r *http.Request) error {
+	k, err := a.svc.GetKey(r.Context(), principal(r), r.PathValue("name"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, keyOf(k))
+}
+
 func (a *api) revokeKey(w http.ResponseWriter, r *http.Request) error {
 	k, err := a.svc.RevokeKey(r.Context(), principal(r), r.PathValue("name"))
 	if err != nil {

@@ -26,6 +26,11 @@ func TestKeysAPI(t *testing.T) {
 		if res.header.Get("Location") != "/api/v1/keys/erp-reader" || res.header.Get("Cache-Control") != "no-store" {
 			t.Errorf("Location %q, Cache-Control %q", res.header.Get("Location"), res.header.Get("Cache-Control"))
 		}
+		got := b.get(t, "admin", res.header.Get("Location")).want(t, http.StatusOK)
+		if g := got.json(t); g["name"] != "erp-reader" || g["prefix"] != v["prefix"] || strings.Contains(string(got.body), secret) {
+			t.Errorf("GET Location: %s", got.body)
+		}
+		b.get(t, "admin", "/api/v1/keys/nobody").wantProblem(t, http.StatusNotFound, "")
 		// It works at once, as a viewer.
 		b.get(t, secret, "/api/v1/orders").want(t, http.StatusOK)
 		b.post(t, secret, "/api/v1/keys", `{"name":"mine","role":"admin"}`).wantProblem(t, http.StatusForbidden, "")

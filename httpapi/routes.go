@@ -358,6 +358,9 @@ func (a *api) routes() []route {
 		{method: "GET", path: "/api/v1/keys", op: "listKeys", tag: "keys", perm: auth.PermKeysManage,
 			summary: "List API keys", about: "Every key, revoked ones too, by name; never a secret (its first characters, prefix, to recognise it). Admin only.",
 			status: 200, response: keyList{}, handle: a.listKeys},
+		{method: "GET", path: "/api/v1/keys/{name}", op: "getKey", tag: "keys", perm: auth.PermKeysManage,
+			summary: "Get an API key", about: "Revoked or not; never its secret. Admin only.",
+			status: 200, response: keyView{}, handle: a.getKey},
 		{method: "POST", path: "/api/v1/keys/{name}/revoke", op: "revokeKey", tag: "keys", perm: auth.PermKeysManage,
 			summary: "Revoke an API key",
 			about: "From now on the key authenticates nothing: at once on every PostgreSQL node, within ten seconds on a SQLite server that cached it. " +

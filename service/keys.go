@@ -129,3 +129,18 @@ func (s *Service) ListKeys(ctx context.Context, p auth.Principal) ([]*auth.APIKe
 	}
 	return s.store.APIKeyList(ctx)
 }
+
+// GetKey returns the key named name, revoked or not, for a principal that
+// may manage keys (admin).
+func (s *Service) GetKey(ctx context.Context, p auth.Principal, name string) (*auth.APIKey, error) {
+	keys, err := s.ListKeys(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range keys {
+		if k.Name == name {
+			return k, nil
+		}
+	}
+	return nil, orderly.Errorf(orderly.KindNotFound, "no API key named %q", name)
+}
