@@ -67,116 +67,121 @@ func (q *Querier) openSettings(channel string, raw []byte) (map[string]string, e
 	return m, nil
 }
 
-// storedSecret is one secret as stored, with what seals it again.
-type storedSecret struct {
-	place  string
-	stored string // the value as stored: plaintext or sealed
-	plain  func() (string, error)
-	reseal func(ctx context.Context, c conn) error
+// secretColumn is a column that holds secrets, and how to read its rows.
+type secretColumn struct {
+	table, column, key string
+	place              func(id string) string
+	settings           bool // a JSON object, sealed whole (sealSettings)
 }
 
-// storedSecrets reads every stored secret through c.
-func (q *Querier) storedSecrets(ctx context.Context, c conn) ([]storedSecret, error) {
+var secretColumns = []secretColumn{
+	{"channels", "secret", "code", channelSecretPlace, false},
+	{"webhook_subscriptions", "secret", "id", subscriptionSecretPlace, false},
+	{"channel_integrations", "settings", "channel", settingsPlace, true},
+}
+
+// storedSecret is one non-empty secret as stored.
+type storedSecret struct {
+	col    secretColumn
+	id     string
+	stored string // the column's value
+	sealed string // the sealed value in it, "" if it is not sealed
+}
+
+// storedSecrets reads every non-empty stored secret through c.
+func storedSecrets(ctx context.Context, c conn) ([]storedSecret, error) {
 	var out []storedSecret
-	add := func(query, table, column, key string, place func(string) string, isSettings bool) error {
-		rs, err := c.query(ctx, query)
+	for _, col := range secretColumns {
+		rs, err := c.query(ctx, `SELECT `+col.key+`, `+col.column+` FROM `+col.table+` ORDER BY `+col.key)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		type row struct{ id, value string }
-		var rows []row
 		for rs.Next() {
-			var r row
-			if err := rs.Scan(&r.id, &r.value); err != nil {
+			x := storedSecret{col: col}
+			if err := rs.Scan(&x.id, &x.stored); err != nil {
 				rs.Close()
-				return err
+				return nil, err
 			}
-			rows = append(rows, r)
-		}
-		rs.Close()
-		if err := rs.Err(); err != nil {
-			return err
-		}
-		for _, r := range rows {
-			s := storedSecret{place: place(r.id), stored: r.value}
-			if isSettings {
+			x.sealed = x.stored
+			if col.settings {
 				var m map[string]string
-				if err := json.Unmarshal([]byte(r.value), &m); err != nil {
-					return err
+				if err := json.Unmarshal([]byte(x.stored), &m); err != nil {
+					rs.Close()
+					return nil, err
 				}
 				if len(m) == 0 {
 					continue // nothing to hide
 				}
-				s.stored = m[sealedSettingsKey]
-				if len(m) != 1 || s.stored == "" {
-					s.stored = r.value // not sealed
+				x.sealed = ""
+				if len(m) == 1 {
+					x.sealed = m[sealedSettingsKey]
 				}
-				s.plain = func() (string, error) {
-					m, err := q.openSettings(r.id, []byte(r.value))
-					if err != nil {
-						return "", err
-					}
-					return jsonText(m)
-				}
-			} else {
-				if r.value == "" {
-					continue
-				}
-				s.plain = func() (string, error) { return q.seal.Open(s.place, r.value) }
 			}
-			s.reseal = func(ctx context.Context, c conn) error {
-				plain, err := s.plain()
-				if err != nil {
-					return err
-				}
-				var value string
-				if isSettings {
-					var m map[string]string
-					if err := json.Unmarshal([]byte(plain), &m); err != nil {
-						return err
-					}
-					value, err = q.sealSettings(r.id, m)
-				} else {
-					value, err = q.seal.Seal(s.place, plain)
-				}
-				if err != nil {
-					return err
-				}
-				_, err = c.exec(ctx, `UPDATE `+table+` SET `+column+` = ? WHERE `+key+` = ?`, value, r.id)
-				return err
+			if x.stored == "" {
+				continue
 			}
-			out = append(out, s)
+			if !secret.IsSealed(x.sealed) {
+				x.sealed = ""
+			}
+			out = append(out, x)
 		}
-		return nil
-	}
-	if err := add(`SELECT code, secret FROM channels ORDER BY code`, "channels", "secret", "code", channelSecretPlace, false); err != nil {
-		return nil, err
-	}
-	if err := add(`SELECT id, secret FROM webhook_subscriptions ORDER BY id`, "webhook_subscriptions", "secret", "id", subscriptionSecretPlace, false); err != nil {
-		return nil, err
-	}
-	if err := add(`SELECT channel, settings FROM channel_integrations ORDER BY channel`, "channel_integrations", "settings", "channel", settingsPlace, true); err != nil {
-		return nil, err
+		rs.Close()
+		if err := rs.Err(); err != nil {
+			return nil, err
+		}
 	}
 	return out, nil
+}
+
+// opens reports whether q's keys open x.
+func (q *Querier) opens(x storedSecret) bool {
+	if x.col.settings {
+		_, err := q.openSettings(x.id, []byte(x.stored))
+		return err == nil
+	}
+	_, err := q.seal.Open(x.col.place(x.id), x.stored)
+	return err == nil
+}
+
+// reseal writes x again, sealed with q's current key, through c.
+func (q *Querier) reseal(ctx context.Context, c conn, x storedSecret) error {
+	var value string
+	if x.col.settings {
+		m, err := q.openSettings(x.id, []byte(x.stored))
+		if err != nil {
+			return err
+		}
+		if value, err = q.sealSettings(x.id, m); err != nil {
+			return err
+		}
+	} else {
+		plain, err := q.seal.Open(x.col.place(x.id), x.stored)
+		if err != nil {
+			return err
+		}
+		if value, err = q.seal.Seal(x.col.place(x.id), plain); err != nil {
+			return err
+		}
+	}
+	_, err := c.exec(ctx, `UPDATE `+x.col.table+` SET `+x.col.column+` = ? WHERE `+x.col.key+` = ?`, value, x.id)
+	return err
 }
 
 // SecretsStatus implements store.Store.
 func (s *Store) SecretsStatus(ctx context.Context) (store.SecretsStatus, error) {
 	st := store.SecretsStatus{Key: s.seal.Current()}
-	secrets, err := s.storedSecrets(ctx, s.read)
+	secrets, err := storedSecrets(ctx, s.read)
 	if err != nil {
 		return st, err
 	}
-	current := s.seal.Current()
 	for _, x := range secrets {
 		switch {
-		case !secret.IsSealed(x.stored):
+		case x.sealed == "":
 			st.Plain++
-		case func() bool { _, err := x.plain(); return err != nil }():
+		case !s.opens(x):
 			st.Unreadable++
-			st.UnreadablePlaces = append(st.UnreadablePlaces, x.place)
-		case secret.SealedBy(x.stored) == current:
+			st.UnreadablePlaces = append(st.UnreadablePlaces, x.col.place(x.id))
+		case secret.SealedBy(x.sealed) == st.Key:
 			st.Current++
 		default:
 			st.Previous++
@@ -193,16 +198,16 @@ func (s *Store) SecretsSeal(ctx context.Context) (int, error) {
 	n := 0
 	err := s.retryTx(ctx, func(c conn) error {
 		n = 0
-		secrets, err := s.storedSecrets(ctx, c)
+		secrets, err := storedSecrets(ctx, c)
 		if err != nil {
 			return err
 		}
 		c.touch(configKey) // the cache holds channels and connectors
 		for _, x := range secrets {
-			if secret.SealedBy(x.stored) == s.seal.Current() {
+			if x.sealed != "" && secret.SealedBy(x.sealed) == s.seal.Current() {
 				continue
 			}
-			if err := x.reseal(ctx, c); err != nil {
+			if err := s.reseal(ctx, c, x); err != nil {
 				return err
 			}
 			n++
