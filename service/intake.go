@@ -98,8 +98,14 @@ func (s *Service) WebhookConnector(ctx context.Context, kind channel.Kind, code 
 //     them.
 //   - Already stored: a cancellation cancels the order (releasing its
 //     stock) if it can still be cancelled; anything else — and a
-//     cancellation that can no longer be applied — only records an
-//     order.channel_updated event. Nothing else of the order changes yet.
+//     cancellation that can no longer be applied — records an
+//     order.channel_updated event and keeps the channel's status, payment
+//     status and change time on the order (a pending one the channel now
+//     says is open is confirmed). Lines and addresses do not change.
+//   - Older than an update already applied (the channel's change time,
+//     Inbound.UpdatedAt, before the order's ChannelUpdatedAt): only the
+//     order.channel_updated event, marked stale; nothing changes, not
+//     even by a cancellation. Platforms deliver out of order.
 //
 // The delivery id (if the platform sent one) is recorded in the same
 // transaction as what it causes: a delivery already processed is
