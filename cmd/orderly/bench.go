@@ -61,7 +61,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	fs.StringVar(&o.backend, "backend", "", "in-process server's backend: sqlite (default) or postgres")
 	// No ORDERLY_DB default: a benchmark never runs on the database the
 	// environment names for the real server.
-	fs.StringVar(&o.db, "db", "", "in-process server's database: sqlite:PATH (a new file) or postgres://… (a new schema in it, dropped afterwards)")
+	fs.StringVar(&o.db, "db", "", "in-process server's database: sqlite:PATH (a new file) or postgres://… (a new schema in it, dropped afterwards); with --target, the server's database, read for reconcile (PostgreSQL) and written beside for --baseline")
 	fs.IntVar(&o.serverPID, "server-pid", 0, "with --target on this machine: the server's process id, to report its peak RSS")
 	fs.BoolVar(&o.json, "json", false, "print the report as JSON")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the load phase to `FILE` (in-process: server and load generator; go tool pprof FILE)")
@@ -103,8 +103,8 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 		switch {
 		case o.backend != "":
 			return nil, fmt.Errorf("%w: --target drives a running server; --backend is for the in-process one", errUsage)
-		case o.db != "" && o.baseline == 0:
-			return nil, fmt.Errorf("%w: with --target, --db names the server's database for --baseline only", errUsage)
+		case o.db != "" && o.baseline == 0 && !isPostgresURL(o.db):
+			return nil, fmt.Errorf("%w: with --target, --db names the server's database: a SQLite one for --baseline only (reconcile needs the server's own process there)", errUsage)
 		case o.baseline != 0 && o.db == "":
 			return nil, fmt.Errorf("%w: --baseline measures the database itself: with --target, name the server's database with --db (sqlite:PATH on its machine, or postgres://…)", errUsage)
 		case o.baseline < 0:
@@ -115,7 +115,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 		// The baseline runs beside the server's database, never in it: a
 		// new SQLite file in the same directory, or a new PostgreSQL schema.
 		o.backend = "sqlite"
-		if strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://") {
+		if isPostgresURL(o.db) {
 			o.backend = "postgres"
 		}
 		if u, err := url.Parse(o.target); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -129,7 +129,7 @@ func parseBench(args []string, getenv func(string) string, stderr io.Writer) (*b
 	if o.baseline < 0 {
 		return nil, fmt.Errorf("%w: --baseline must not be negative", errUsage)
 	}
-	isPG := strings.HasPrefix(o.db, "postgres://") || strings.HasPrefix(o.db, "postgresql://")
+	isPG := isPostgresURL(o.db)
 	if o.backend == "" {
 		o.backend = "sqlite"
 		if isPG {
@@ -213,7 +213,15 @@ type invariantsReport struct {
 type target struct {
 	base, key, backend string
 	st                 store.Store // nil for --target
-	close              func() error
+	// ledger is where reconcile reads: st, or with --target the
+	// PostgreSQL database --db names; nil if neither.
+	ledger store.Store
+	close  func() error
+}
+
+// isPostgresURL reports whether a --db value names a PostgreSQL database.
+func isPostgresURL(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
 }
 
 func cmdBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) (err error) {
@@ -237,7 +245,7 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	var tg *target
 	if o.target != "" {
-		tg, err = remoteTarget(ctx, o)
+		tg, err = remoteTarget(ctx, o, getenv)
 	} else {
 		tg, err = startInProcess(ctx, o, getenv, stderr)
 	}
@@ -302,8 +310,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 		}
 	}
 	rep.Invariants = invariantsReport{Invariants: inv}
-	if tg.st != nil {
-		mismatches, err := service.New(tg.st, orderly.SystemClock{}, nil).CheckLedger(ctx)
+	if tg.ledger != nil {
+		mismatches, err := service.New(tg.ledger, orderly.SystemClock{}, nil).CheckLedger(ctx)
 		switch {
 		case err != nil:
 			inv.Fail("reconcile: %v", err)
@@ -316,8 +324,8 @@ func cmdBench(ctx context.Context, args []string, getenv func(string) string, st
 			rep.Invariants.Reconcile = "ok"
 		}
 	} else {
-		rep.Invariants.Reconcile = "not run: it needs the database; run `orderly reconcile --db …` where the server runs"
-		inv.Skip("reconcile: not possible over the API; run `orderly reconcile --db …` against the server's database")
+		rep.Invariants.Reconcile = "not run: it needs the database; give a PostgreSQL server's --db, or run `orderly reconcile --db …` where the server runs"
+		inv.Skip("reconcile: not possible over the API; give a PostgreSQL server's --db, or run `orderly reconcile --db …` against the server's database")
 	}
 
 	if o.json {
@@ -431,7 +439,7 @@ func oneLine(s string, n int) string {
 
 // remoteTarget checks that the server at --target answers and the key is
 // an admin's, and names its backend.
-func remoteTarget(ctx context.Context, o *benchOptions) (*target, error) {
+func remoteTarget(ctx context.Context, o *benchOptions, getenv func(string) string) (*target, error) {
 	base := strings.TrimRight(o.target, "/")
 	c := loadgen.NewClient(base, o.key, 1)
 	defer c.Close()
@@ -452,7 +460,16 @@ func remoteTarget(ctx context.Context, o *benchOptions) (*target, error) {
 	if h.Backend == "" {
 		h.Backend = "unknown"
 	}
-	return &target{base: base, key: o.key, backend: h.Backend, close: func() error { return nil }}, nil
+	tg := &target{base: base, key: o.key, backend: h.Backend, close: func() error { return nil }}
+	if isPostgresURL(o.db) {
+		// Reconcile reads the server's database; nothing is written there.
+		st, err := openStore(ctx, o.db, getenv)
+		if err != nil {
+			return nil, fmt.Errorf("--db: %w", err)
+		}
+		tg.ledger, tg.close = st, st.Close
+	}
+	return tg, nil
 }
 
 // startInProcess starts `orderly serve` in this process on a fresh
@@ -552,7 +569,7 @@ func startInProcess(ctx context.Context, o *benchOptions, getenv func(string) st
 	// The server stops before the database closes (cleanups run last
 	// first).
 	cleanups = append(cleanups, stopServer)
-	return &target{base: base, key: key, backend: st.Backend(), st: st, close: cleanup}, nil
+	return &target{base: base, key: key, backend: st.Backend(), st: st, ledger: st, close: cleanup}, nil
 }
 
 // baselineConns is the connections of the bare transaction: the

@@ -240,3 +240,19 @@ func TestBenchTargetBaseline(t *testing.T) {
 		}
 	}
 }
+
+// TestBenchTargetReconcile: against a running server on PostgreSQL, --db
+// names its database and the invariants include reconcile.
+func TestBenchTargetReconcile(t *testing.T) {
+	t.Parallel()
+	db := dbtest.PostgresURL(t)
+	s := start(t, "--db", db, "--demo")
+	if s.key == "" {
+		t.Fatal("the demo printed no admin key")
+	}
+	r := bench(t, "--target", s.base, "--key", s.key, "--db", db,
+		"--mode", "uniform", "--clients", "4", "--orders", "30", "--skus", "50", "--locations", "2")
+	if r.Orders != 30 || r.Baseline != nil {
+		t.Fatalf("bench --target --db: %+v", r)
+	}
+}
