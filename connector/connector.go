@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/orderly-oms/orderly"
 	"github.com/orderly-oms/orderly/channel"
 	"github.com/orderly-oms/orderly/order"
 )
@@ -179,6 +180,21 @@ type LineCancelRequest struct {
 	// LocationRef is the channel's location the units go back to (Shopify
 	// location_id) where the platform cannot tell which; may be empty.
 	LocationRef string
+}
+
+// Validate checks what every platform needs of a line cancellation: a
+// reference and lines of at least one unit. Line ids are the connector's
+// to check (their form is the platform's).
+func (r LineCancelRequest) Validate() error {
+	if r.Ref == "" || len(r.Lines) == 0 {
+		return orderly.Invalid("lines", "a line cancellation needs a reference and at least one line")
+	}
+	for _, l := range r.Lines {
+		if l.Quantity < 1 {
+			return orderly.Invalid("lines", "quantity of line %s must be at least 1", l.LineExternalID)
+		}
+	}
+	return nil
 }
 
 // LineCancelNote is the note a connector leaves on what it creates for a

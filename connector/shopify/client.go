@@ -222,13 +222,10 @@ func (c *Connector) PushLineCancellation(ctx context.Context, r connector.LineCa
 	if err != nil {
 		return err
 	}
-	if r.Ref == "" || len(r.Lines) == 0 {
-		return orderly.Invalid("lines", "a line cancellation needs a reference and at least one line")
+	if err := r.Validate(); err != nil {
+		return err
 	}
 	for _, l := range r.Lines {
-		if l.Quantity < 1 {
-			return orderly.Invalid("lines", "quantity of line %s must be at least 1", l.LineExternalID)
-		}
 		if _, err := numericID("line item of "+l.SKU, l.LineExternalID); err != nil {
 			return err
 		}
